@@ -1,0 +1,65 @@
+# goevent's entry points. CMake does the building; this file names the jobs.
+#   make demo   build the library and run the main example
+#   make test   every test (Go unit tests, C differential tests)
+# `make help` lists the rest.
+
+BUILD   ?= build
+GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+CMAKE   ?= cmake
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZTIME ?= 20s
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all lib deps configure test test-go test-c demo bench fuzz soak install clean help
+
+all: lib
+
+help:
+	@echo "make          build build/lib/libevent_core-2.1.so.7 (and the other sonames)"
+	@echo "make demo     build and run the evbuffer example"
+	@echo "make test     Go unit tests (-race), gofmt/vet, C differential tests (ctest)"
+	@echo "make bench    goevent vs system libevent, median of runs, ratio table"
+	@echo "make fuzz     run each Go fuzz target for FUZZTIME (default $(FUZZTIME))"
+	@echo "make clean    remove $(BUILD)/"
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+lib: configure
+	$(CMAKE) --build $(BUILD) --target goevent_libs -j $(JOBS)
+
+test: test-go test-c
+
+test-go: deps
+	@unformatted=$$(gofmt -l core capi); if [ -n "$$unformatted" ]; then \
+		echo "gofmt needed: $$unformatted"; exit 1; fi
+	$(GO) vet ./core/... ./capi/...
+	$(GO) test -race -count=1 ./core/...
+
+test-c: lib
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: lib
+	$(CMAKE) --build $(BUILD) --target buffer_demo -j $(JOBS)
+	$(BUILD)/examples/buffer_demo
+
+bench: lib
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+	bench/run.sh $(BUILD)
+
+fuzz: deps
+	@for pkg in $$($(GO) list ./core/...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,107 @@
+/*
+ * goevent.h: internal contract between goevent's C glue (capi/*.c) and its Go
+ * core. Nothing here is public; the public headers live in include/event2.
+ *
+ * The layouts below are mirrored by Go structs in core/ (core/chain and
+ * core/evbuffer). They live in memory allocated outside the Go heap, so C may
+ * read them directly: that is what lets the hottest trivial calls
+ * (evbuffer_get_length, a small evbuffer_add, a small evbuffer_drain) run
+ * without crossing into Go at all. Change a field here and in the Go mirror
+ * together; core/evbuffer's layout test pins the offsets.
+ */
+#ifndef GOEVENT_INTERNAL_H
+#define GOEVENT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One chain: a header followed (for ordinary chains) by its storage. Same
+ * size as libevent's chain header (48 bytes) so that a chain allocation of
+ * N bytes leaves exactly the storage libevent would leave. */
+struct ge_chain {
+	struct ge_chain *next;  /* 0 */
+	size_t buffer_len;      /* 8: capacity of buffer */
+	size_t misalign;        /* 16: bytes skipped at the front of buffer */
+	size_t off;             /* 24: bytes of data after misalign */
+	uint32_t flags;         /* 32: GE_CHAIN_* */
+	int32_t refcnt;         /* 36 */
+	unsigned char *buffer;  /* 40 */
+};
+
+#define GE_CHAIN_FILESEGMENT 0x0001u
+#define GE_CHAIN_SENDFILE    0x0002u
+#define GE_CHAIN_REFERENCE   0x0004u
+#define GE_CHAIN_IMMUTABLE   0x0008u
+#define GE_CHAIN_PINNED_R    0x0010u
+#define GE_CHAIN_PINNED_W    0x0020u
+#define GE_CHAIN_DANGLING    0x0040u
+#define GE_CHAIN_MULTICAST   0x0080u
+/* Any flag set means the chain is not plain allocator-owned memory. */
+#define GE_CHAIN_SPECIAL     0x00ffu
+
+/* The head of an evbuffer: what a `struct evbuffer *` points to. Only the
+ * fields up to `lock` are read by C; the Go core owns everything after. */
+struct ge_evbuffer {
+	struct ge_chain *first;            /* 0 */
+	struct ge_chain *last;             /* 8 */
+	struct ge_chain **last_with_datap; /* 16 */
+	size_t total_len;                  /* 24 */
+	size_t n_add_for_cb;               /* 32 */
+	size_t n_del_for_cb;               /* 40 */
+	uint32_t slow;                     /* 48: nonzero => C fast paths defer to Go */
+	uint32_t flags;                    /* 52: EVBUFFER_FLAG_* */
+	void *lock;                        /* 56: lock object or NULL (C-managed) */
+};
+
+/* Chain allocation as libevent sizes it: header + payload rounded up to a
+ * power of two from 1024. Defined once in C (capi/mem.c) and used by both the
+ * C fast paths and, through the Go allocator hook, the Go core. */
+#define GE_CHAIN_HEADER 48
+#define GE_MIN_CHAIN_ALLOC 1024
+#define GE_CHAIN_MAX_AUTO 4096
+
+/* ---- process state ----------------------------------------------------- */
+
+/* Set in the child by a pthread_atfork handler. The Go runtime does not
+ * survive fork(), so every public entry point checks this before it could
+ * reach Go, prints one line and fails instead of hanging. */
+extern volatile int ge_forked;
+void ge_fork_report(const char *fn);
+
+#define GE_FORK_GUARD(fn, failval) do { \
+	if (__builtin_expect(ge_forked, 0)) { ge_fork_report(fn); return failval; } \
+} while (0)
+#define GE_FORK_GUARD_VOID(fn) do { \
+	if (__builtin_expect(ge_forked, 0)) { ge_fork_report(fn); return; } \
+} while (0)
+
+/* ---- logging: libevent's path (event_set_log_callback or stderr) ------- */
+#define GE_LOG_DEBUG 0
+#define GE_LOG_MSG   1
+#define GE_LOG_WARN  2
+#define GE_LOG_ERR   3
+void ge_log(int severity, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Called from Go with an already formatted message. */
+void ge_log_str(int severity, const char *msg);
+/* A bad argument where libevent would have crashed: one warning line. */
+#define GE_BADARG(fn, what) ge_log(GE_LOG_WARN, "%s: %s", fn, what)
+
+/* ---- memory: event_set_mem_functions or libc --------------------------- */
+void *ge_malloc(size_t n);
+void *ge_calloc(size_t count, size_t size);
+void *ge_realloc(void *p, size_t n);
+void ge_free(void *p);
+char *ge_strdup(const char *s);
+
+/* ---- locks: evthread callbacks (pthreads or the user's) ----------------- */
+/* Lock types and modes have libevent's values (thread.h). */
+void *ge_lock_alloc(unsigned locktype);
+void ge_lock_free(void *lock, unsigned locktype);
+void ge_lock_acquire(void *lock);
+void ge_lock_release(void *lock);
+/* Nonzero once evthread_use_pthreads or evthread_set_lock_callbacks ran. */
+int ge_threads_enabled(void);
+
+#endif

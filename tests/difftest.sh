@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# difftest.sh REF_BIN GE_BIN GE_LIBDIR
+# Runs one differential test three ways and requires identical traces:
+#   1. REF_BIN: built against the system libevent and run on it;
+#   2. GE_BIN:  built against goevent's headers and library;
+#   3. REF_BIN again, on goevent through LD_LIBRARY_PATH (the drop-in case).
+# A trace is the program's stdout plus its exit status. stderr is shown on a
+# mismatch but not compared: log wording is not part of the contract.
+set -u
+ref=$1 ge=$2 libdir=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+limit=${DIFFTEST_TIMEOUT:-60}
+
+run() { # name, then command
+	local name=$1; shift
+	timeout -k 5 "$limit" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
+	echo "exit $?" >>"$tmp/$name.out"
+}
+
+run ref "$ref"
+run ge "$ge"
+# Prove the drop-in run really loads goevent before trusting its trace.
+if ! LD_LIBRARY_PATH="$libdir" LD_TRACE_LOADED_OBJECTS=1 "$ref" | grep -q "$libdir/libevent_core-2.1.so.7"; then
+	echo "drop-in run of $ref would not load $libdir/libevent_core-2.1.so.7" >&2
+	exit 1
+fi
+LD_LIBRARY_PATH="$libdir" run dropin "$ref"
+
+status=0
+for other in ge dropin; do
+	if ! diff -u "$tmp/ref.out" "$tmp/$other.out" >"$tmp/$other.diff"; then
+		echo "== trace of $other differs from libevent's:"
+		head -n 60 "$tmp/$other.diff"
+		echo "== stderr of $other:"; head -n 20 "$tmp/$other.err"
+		status=1
+	fi
+done
+if [ "$status" = 0 ]; then
+	echo "identical traces ($(wc -l <"$tmp/ref.out") lines) from libevent, goevent and libevent-built binary on goevent"
+fi
+exit $status

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing goevent needs on a fresh Debian machine:
+# cmake and pkg-config to build the C side, Debian's libevent-dev as the
+# reference for the differential tests, zlib for the filter example, python3
+# for the Python bindings' tests. As root it installs what is missing; as
+# anyone else it names what to install and fails.
+set -euo pipefail
+
+need=()
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+command -v cc >/dev/null 2>&1 || need+=(gcc)
+[ -f /usr/include/event2/event.h ] || need+=(libevent-dev)
+[ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+
+if [ ${#need[@]} -eq 0 ]; then
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "goevent: missing build dependencies; install them with:" >&2
+	echo "  sudo apt-get install ${need[*]}" >&2
+	exit 1
+fi
+echo "goevent: installing ${need[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
