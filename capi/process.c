@@ -1,8 +1,9 @@
 /*
  * process.c: process-wide state of the C glue: the fork guard, libevent's
  * logging path, the allocator hooks and the evthread lock callbacks. All of it
- * is plain C so that it works before, after and (for the fork guard) without
- * the Go runtime.
+ * is plain C so that it works before, after and without the Go runtime; none
+ * of it reaches Go, so none of it needs the fork guard and all of it works
+ * in a forked child as it does in libevent.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,19 +54,16 @@ static volatile ev_uint32_t ge_debug_mask;
 
 void event_set_log_callback(event_log_cb cb)
 {
-	GE_FORK_GUARD_VOID("event_set_log_callback");
 	ge_log_fn = cb;
 }
 
 void event_set_fatal_callback(event_fatal_cb cb)
 {
-	GE_FORK_GUARD_VOID("event_set_fatal_callback");
 	ge_fatal_fn = cb;
 }
 
 void event_enable_debug_logging(ev_uint32_t which)
 {
-	GE_FORK_GUARD_VOID("event_enable_debug_logging");
 	ge_debug_mask = which;
 }
 
@@ -119,7 +117,6 @@ static void (*ge_free_fn)(void *);
 void event_set_mem_functions(void *(*malloc_fn)(size_t sz),
     void *(*realloc_fn)(void *ptr, size_t sz), void (*free_fn)(void *ptr))
 {
-	GE_FORK_GUARD_VOID("event_set_mem_functions");
 	ge_malloc_fn = malloc_fn;
 	ge_realloc_fn = realloc_fn;
 	ge_free_fn = free_fn;
@@ -188,7 +185,6 @@ int ge_threads_enabled(void) { return ge_threads_on; }
 
 int evthread_set_lock_callbacks(const struct evthread_lock_callbacks *cbs)
 {
-	GE_FORK_GUARD("evthread_set_lock_callbacks", -1);
 	if (!cbs) {
 		if (ge_threads_on)
 			ge_log(GE_LOG_WARN, "Trying to disable lock functions after "
@@ -219,7 +215,6 @@ int evthread_set_lock_callbacks(const struct evthread_lock_callbacks *cbs)
 
 int evthread_set_condition_callbacks(const struct evthread_condition_callbacks *cbs)
 {
-	GE_FORK_GUARD("evthread_set_condition_callbacks", -1);
 	if (!cbs) {
 		memset(&ge_condfns, 0, sizeof(ge_condfns));
 		return 0;
@@ -234,7 +229,6 @@ int evthread_set_condition_callbacks(const struct evthread_condition_callbacks *
 
 void evthread_set_id_callback(unsigned long (*id_fn)(void))
 {
-	GE_FORK_GUARD_VOID("evthread_set_id_callback");
 	ge_id_fn = id_fn;
 }
 
@@ -242,7 +236,6 @@ static int ge_lock_debugging;
 
 void evthread_enable_lock_debugging(void)
 {
-	GE_FORK_GUARD_VOID("evthread_enable_lock_debugging");
 	/* goevent's own locks are checked by construction; the flag is kept
 	 * so that the call is accepted as libevent accepts it. */
 	ge_lock_debugging = 1;
@@ -334,7 +327,6 @@ static int ge_cond_wait(void *c, void *lock, const struct timeval *tv)
 
 int evthread_use_pthreads(void)
 {
-	GE_FORK_GUARD("evthread_use_pthreads", -1);
 	struct evthread_lock_callbacks locks = {
 		EVTHREAD_LOCK_API_VERSION,
 		EVTHREAD_LOCKTYPE_RECURSIVE,

@@ -20,15 +20,21 @@ run() { # name, then command
 
 run ref "$ref"
 run ge "$ge"
-# Prove the drop-in run really loads goevent before trusting its trace.
-if ! LD_LIBRARY_PATH="$libdir" LD_TRACE_LOADED_OBJECTS=1 "$ref" | grep -q "$libdir/libevent_core-2.1.so.7"; then
-	echo "drop-in run of $ref would not load $libdir/libevent_core-2.1.so.7" >&2
-	exit 1
+others=ge
+# A test that calls no library function (abi_layout) needs no library, so
+# there is nothing to drop in under it.
+if readelf -d "$ref" | grep -q 'NEEDED.*libevent'; then
+	# Prove the drop-in run really loads goevent before trusting its trace.
+	if ! LD_LIBRARY_PATH="$libdir" LD_TRACE_LOADED_OBJECTS=1 "$ref" | grep -q "$libdir/libevent_core-2.1.so.7"; then
+		echo "drop-in run of $ref would not load $libdir/libevent_core-2.1.so.7" >&2
+		exit 1
+	fi
+	LD_LIBRARY_PATH="$libdir" run dropin "$ref"
+	others="ge dropin"
 fi
-LD_LIBRARY_PATH="$libdir" run dropin "$ref"
 
 status=0
-for other in ge dropin; do
+for other in $others; do
 	if ! diff -u "$tmp/ref.out" "$tmp/$other.out" >"$tmp/$other.diff"; then
 		echo "== trace of $other differs from libevent's:"
 		head -n 60 "$tmp/$other.diff"
@@ -37,6 +43,6 @@ for other in ge dropin; do
 	fi
 done
 if [ "$status" = 0 ]; then
-	echo "identical traces ($(wc -l <"$tmp/ref.out") lines) from libevent, goevent and libevent-built binary on goevent"
+	echo "identical traces ($(wc -l <"$tmp/ref.out") lines): libevent and $others"
 fi
 exit $status
