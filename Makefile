@@ -20,6 +20,7 @@ help:
 	@echo "make test     Go unit tests (-race), gofmt/vet, C differential tests (ctest)"
 	@echo "make bench    goevent vs system libevent, median of runs, ratio table"
 	@echo "make fuzz     run each Go fuzz target for FUZZTIME (default $(FUZZTIME))"
+	@echo "make install  PREFIX=/usr/local: headers, libraries, pkg-config and CMake files"
 	@echo "make clean    remove $(BUILD)/"
 
 deps:
@@ -60,6 +61,10 @@ fuzz: deps
 			$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+PREFIX ?= /usr/local
+install: lib
+	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
 clean:
 	rm -rf $(BUILD)

@@ -1,5 +1,5 @@
 /*
- * goevent.h: internal contract between goevent's C glue (capi/*.c) and its Go
+ * goevent.h: internal contract between goevent's C glue (the .c files in capi) and its Go
  * core. Nothing here is public; the public headers live in include/event2.
  *
  * The layouts below are mirrored by Go structs in core/ (core/chain and

@@ -11,6 +11,8 @@
 package main
 
 /*
+#cgo CFLAGS: -I${SRCDIR}/../include -std=gnu99 -O2 -Wall -Wextra
+#cgo LDFLAGS: -lpthread
 #include <stdlib.h>
 #include "goevent.h"
 */
