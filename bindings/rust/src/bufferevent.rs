@@ -1,0 +1,503 @@
+//! [`BufferEvent`] (`struct bufferevent`) and [`Listener`]
+//! (`struct evconnlistener`).
+
+use std::cell::Cell;
+use std::ffi::{c_int, c_short, c_void};
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::ptr::{self, NonNull};
+use std::time::Duration;
+
+use crate::buffer::EvBufferRef;
+use crate::callback::{Handler, State};
+use crate::error::{check, check_plain, clear_errno, Error, Result};
+use crate::event::{timeval, EventBase, Events};
+use crate::flags::flags;
+use crate::net::{self, RawAddr};
+use crate::sys;
+
+flags! {
+    /// What a bufferevent's event callback reports (`BEV_EVENT_*`).
+    pub struct BevEvents(c_short) {
+        const READING = sys::BEV_EVENT_READING;
+        const WRITING = sys::BEV_EVENT_WRITING;
+        const EOF = sys::BEV_EVENT_EOF;
+        const ERROR = sys::BEV_EVENT_ERROR;
+        const TIMEOUT = sys::BEV_EVENT_TIMEOUT;
+        const CONNECTED = sys::BEV_EVENT_CONNECTED;
+    }
+}
+
+flags! {
+    /// Options for new bufferevents (`BEV_OPT_*`). Socket bufferevents made
+    /// here always own their socket (`BEV_OPT_CLOSE_ON_FREE`).
+    pub struct BevOptions(c_int) {
+        const CLOSE_ON_FREE = sys::BEV_OPT_CLOSE_ON_FREE;
+        const THREADSAFE = sys::BEV_OPT_THREADSAFE;
+        /// Run callbacks from the loop, never inside the call that caused
+        /// them.
+        const DEFER_CALLBACKS = sys::BEV_OPT_DEFER_CALLBACKS;
+        const UNLOCK_CALLBACKS = sys::BEV_OPT_UNLOCK_CALLBACKS;
+    }
+}
+
+/// One report to a bufferevent's event callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BevEvent {
+    pub what: BevEvents,
+    /// The socket error when `what` contains `ERROR` (errno at the time).
+    pub errno: Option<i32>,
+}
+
+/// Control of a bufferevent: what [`BufferEvent`] derefs to and what its
+/// callbacks receive.
+///
+/// Methods returning `Result` fail with [`Error::Closed`] if the owning
+/// [`BufferEvent`] was dropped while the callback runs; the others panic
+/// then (the panic stops the loop and resumes from `dispatch`).
+pub struct BufferEventRef {
+    ptr: NonNull<sys::bufferevent>,
+    freed: NonNull<Cell<bool>>,
+}
+
+const FREED: &str = "BufferEvent used after it was dropped";
+
+impl BufferEventRef {
+    fn raw(&self) -> Result<*mut sys::bufferevent> {
+        // SAFETY: the flag lives in the State, which outlives every handle.
+        if unsafe { self.freed.as_ref() }.get() {
+            Err(Error::Closed)
+        } else {
+            Ok(self.ptr.as_ptr())
+        }
+    }
+
+    fn live(&self) -> *mut sys::bufferevent {
+        self.raw().expect(FREED)
+    }
+
+    /// The C pointer.
+    pub fn as_ptr(&self) -> *mut sys::bufferevent {
+        self.ptr.as_ptr()
+    }
+
+    /// The input buffer (data received).
+    pub fn input(&mut self) -> &mut EvBufferRef {
+        // SAFETY: the buffer lives as long as the bufferevent, which the
+        // library keeps alive at least until the current callback returns
+        // even if the owner drops it meanwhile.
+        unsafe { EvBufferRef::from_ptr(sys::bufferevent_get_input(self.live())) }
+    }
+
+    /// The output buffer (data queued for sending).
+    pub fn output(&mut self) -> &mut EvBufferRef {
+        unsafe { EvBufferRef::from_ptr(sys::bufferevent_get_output(self.live())) }
+    }
+
+    /// Both buffers at once, `(input, output)`: they are distinct objects.
+    pub fn buffers(&mut self) -> (&mut EvBufferRef, &mut EvBufferRef) {
+        let bev = self.live();
+        unsafe {
+            (
+                EvBufferRef::from_ptr(sys::bufferevent_get_input(bev)),
+                EvBufferRef::from_ptr(sys::bufferevent_get_output(bev)),
+            )
+        }
+    }
+
+    /// Queue a copy of `data` for sending.
+    pub fn write(&mut self, data: &[u8]) -> Result<()> {
+        let bev = self.raw()?;
+        let rc = unsafe { sys::bufferevent_write(bev, data.as_ptr().cast(), data.len()) };
+        check_plain(rc, "bufferevent_write")
+    }
+
+    /// Move all of `buf` into the output.
+    pub fn write_buffer(&mut self, buf: &mut EvBufferRef) -> Result<()> {
+        let bev = self.raw()?;
+        let rc = unsafe { sys::bufferevent_write_buffer(bev, buf.as_ptr()) };
+        check_plain(rc, "bufferevent_write_buffer")
+    }
+
+    /// Take up to `out.len()` bytes from the input.
+    pub fn read(&mut self, out: &mut [u8]) -> usize {
+        unsafe { sys::bufferevent_read(self.live(), out.as_mut_ptr().cast(), out.len()) }
+    }
+
+    /// Take everything from the input.
+    pub fn read_to_vec(&mut self) -> Vec<u8> {
+        let mut out = vec![0; self.input().len()];
+        let n = self.read(&mut out);
+        out.truncate(n);
+        out
+    }
+
+    pub fn enable(&mut self, what: Events) -> Result<()> {
+        let bev = self.raw()?;
+        check_plain(
+            unsafe { sys::bufferevent_enable(bev, what.bits()) },
+            "bufferevent_enable",
+        )
+    }
+
+    pub fn disable(&mut self, what: Events) -> Result<()> {
+        let bev = self.raw()?;
+        check_plain(
+            unsafe { sys::bufferevent_disable(bev, what.bits()) },
+            "bufferevent_disable",
+        )
+    }
+
+    /// `READ` and/or `WRITE`.
+    pub fn enabled(&self) -> Events {
+        Events::from_bits(unsafe { sys::bufferevent_get_enabled(self.live()) })
+    }
+
+    /// Watermarks for `READ` and/or `WRITE`. Reading pauses while the input
+    /// holds `high` bytes or more (0: no limit); the read callback waits for
+    /// `low` bytes; the write callback runs once the output drains to `low`.
+    pub fn set_watermark(&mut self, what: Events, low: usize, high: usize) {
+        unsafe { sys::bufferevent_setwatermark(self.live(), what.bits(), low, high) }
+    }
+
+    /// Report `TIMEOUT` after this long without reading / writing progress.
+    pub fn set_timeouts(&mut self, read: Option<Duration>, write: Option<Duration>) -> Result<()> {
+        let bev = self.raw()?;
+        let (r, w) = (read.map(timeval), write.map(timeval));
+        let rp = r.as_ref().map_or(ptr::null(), |t| t as *const _);
+        let wp = w.as_ref().map_or(ptr::null(), |t| t as *const _);
+        check_plain(
+            unsafe { sys::bufferevent_set_timeouts(bev, rp, wp) },
+            "bufferevent_set_timeouts",
+        )
+    }
+
+    /// The socket, if any.
+    pub fn fd(&self) -> Option<RawFd> {
+        let fd = unsafe { sys::bufferevent_getfd(self.live()) };
+        (fd >= 0).then_some(fd)
+    }
+}
+
+type DataFn<'b> = dyn FnMut(&mut BufferEventRef) + 'b;
+type EventFn<'b> = dyn FnMut(&mut BufferEventRef, BevEvent) + 'b;
+
+struct BevData<'b> {
+    bev: Cell<*mut sys::bufferevent>,
+    read: Handler<DataFn<'b>, ()>,
+    write: Handler<DataFn<'b>, ()>,
+    event: Handler<EventFn<'b>, BevEvent>,
+}
+
+/// A socket (or one end of an in-memory pair) with an input and an output
+/// buffer, driven by the event loop.
+///
+/// Callbacks are closures borrowing anything that outlives `'b`. Dropping
+/// the `BufferEvent` frees it, also from inside one of its own callbacks.
+/// Not `Send`/`Sync`: it belongs to its base's thread.
+pub struct BufferEvent<'b> {
+    handle: BufferEventRef,
+    state: NonNull<State<BevData<'b>>>,
+    _base: PhantomData<&'b EventBase>,
+}
+
+impl<'b> BufferEvent<'b> {
+    /// A socket bufferevent owning `fd` (a nonblocking socket), or with no
+    /// socket yet if `None` (see [`connect`](Self::connect)).
+    pub fn socket(base: &'b EventBase, fd: Option<OwnedFd>, options: BevOptions) -> Result<Self> {
+        let raw = fd.map_or(-1, IntoRawFd::into_raw_fd);
+        let opts = options | BevOptions::CLOSE_ON_FREE;
+        let bev = unsafe { sys::bufferevent_socket_new(base.as_ptr(), raw, opts.bits()) };
+        match NonNull::new(bev) {
+            Some(bev) => Ok(Self::wrap(base, bev)),
+            None => {
+                if raw >= 0 {
+                    // SAFETY: ownership came back to us unused.
+                    drop(unsafe { OwnedFd::from_raw_fd(raw) });
+                }
+                Err(Error::plain("bufferevent_socket_new"))
+            }
+        }
+    }
+
+    /// Two bufferevents connected to each other in memory. libevent 2.1
+    /// always defers a pair's callbacks to the loop.
+    pub fn pair(base: &'b EventBase, options: BevOptions) -> Result<(Self, Self)> {
+        let mut ends = [ptr::null_mut(); 2];
+        let rc =
+            unsafe { sys::bufferevent_pair_new(base.as_ptr(), options.bits(), ends.as_mut_ptr()) };
+        check_plain(rc, "bufferevent_pair_new")?;
+        match (NonNull::new(ends[0]), NonNull::new(ends[1])) {
+            (Some(a), Some(b)) => Ok((Self::wrap(base, a), Self::wrap(base, b))),
+            _ => Err(Error::plain("bufferevent_pair_new")),
+        }
+    }
+
+    fn wrap(base: &'b EventBase, bev: NonNull<sys::bufferevent>) -> Self {
+        let state = State::alloc(
+            base.as_ptr(),
+            BevData {
+                bev: Cell::new(bev.as_ptr()),
+                read: Handler::new(),
+                write: Handler::new(),
+                event: Handler::new(),
+            },
+        );
+        unsafe {
+            sys::bufferevent_setcb(
+                bev.as_ptr(),
+                Some(read_trampoline),
+                Some(write_trampoline),
+                Some(event_trampoline),
+                state.as_ptr().cast(),
+            )
+        };
+        BufferEvent {
+            handle: BufferEventRef {
+                ptr: bev,
+                freed: State::freed_flag(state),
+            },
+            state,
+            _base: PhantomData,
+        }
+    }
+
+    fn data(&self) -> &BevData<'b> {
+        // SAFETY: the state lives until drop.
+        unsafe { &self.state.as_ref().data }
+    }
+
+    /// Start connecting to `addr`; the event callback then reports
+    /// `CONNECTED` or `ERROR`. Creates the socket if there is none.
+    pub fn connect(&mut self, addr: SocketAddr) -> Result<()> {
+        let raw = RawAddr::new(addr);
+        clear_errno();
+        let rc = unsafe { sys::bufferevent_socket_connect(self.as_ptr(), raw.as_ptr(), raw.len()) };
+        check(rc, "bufferevent_socket_connect")
+    }
+
+    /// Called when the input reaches the read low watermark.
+    pub fn on_read(&mut self, f: impl FnMut(&mut BufferEventRef) + 'b) {
+        self.data().read.set(Some(Box::new(f)));
+    }
+
+    /// Called when the output drains to the write low watermark.
+    pub fn on_write(&mut self, f: impl FnMut(&mut BufferEventRef) + 'b) {
+        self.data().write.set(Some(Box::new(f)));
+    }
+
+    /// Called for connection, end of file, errors and timeouts.
+    pub fn on_event(&mut self, f: impl FnMut(&mut BufferEventRef, BevEvent) + 'b) {
+        self.data().event.set(Some(Box::new(f)));
+    }
+}
+
+impl Deref for BufferEvent<'_> {
+    type Target = BufferEventRef;
+    fn deref(&self) -> &BufferEventRef {
+        &self.handle
+    }
+}
+
+impl DerefMut for BufferEvent<'_> {
+    fn deref_mut(&mut self) -> &mut BufferEventRef {
+        &mut self.handle
+    }
+}
+
+impl Drop for BufferEvent<'_> {
+    fn drop(&mut self) {
+        // SAFETY: we own both; bufferevent_free clears the callbacks before
+        // anything else, so the library stops using the state here.
+        unsafe {
+            sys::bufferevent_free(self.handle.ptr.as_ptr());
+            State::release(self.state);
+        }
+    }
+}
+
+impl std::fmt::Debug for BufferEvent<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BufferEvent")
+            .field("ptr", &self.handle.ptr)
+            .field("fd", &self.fd())
+            .field("enabled", &self.enabled())
+            .finish()
+    }
+}
+
+/// Run `f` with the callbacks and a handle of the bufferevent at `arg`.
+unsafe fn with_handle(arg: *mut c_void, f: impl FnOnce(&BevData<'_>, &mut BufferEventRef)) {
+    State::<BevData<'_>>::run(arg, |state| {
+        let Some(ptr) = NonNull::new(state.data.bev.get()) else {
+            return;
+        };
+        let mut handle = BufferEventRef {
+            ptr,
+            freed: NonNull::from(state.freed()),
+        };
+        f(&state.data, &mut handle);
+    });
+}
+
+unsafe extern "C" fn read_trampoline(_bev: *mut sys::bufferevent, arg: *mut c_void) {
+    with_handle(arg, |data, handle| data.read.deliver((), |f, ()| f(handle)));
+}
+
+unsafe extern "C" fn write_trampoline(_bev: *mut sys::bufferevent, arg: *mut c_void) {
+    with_handle(arg, |data, handle| {
+        data.write.deliver((), |f, ()| f(handle))
+    });
+}
+
+unsafe extern "C" fn event_trampoline(
+    _bev: *mut sys::bufferevent,
+    what: c_short,
+    arg: *mut c_void,
+) {
+    // Read errno before anything can change it.
+    let errno = crate::error::last_errno();
+    let what = BevEvents::from_bits(what);
+    let report = BevEvent {
+        what,
+        errno: if what.contains(BevEvents::ERROR) {
+            errno
+        } else {
+            None
+        },
+    };
+    with_handle(arg, |data, handle| {
+        data.event.deliver(report, |f, ev| f(handle, ev))
+    });
+}
+
+type AcceptFn<'a> = dyn FnMut(OwnedFd, SocketAddr) + 'a;
+
+struct ListenerData<'a> {
+    accept: Handler<AcceptFn<'a>, (OwnedFd, SocketAddr)>,
+}
+
+/// A listening TCP socket that accepts connections from the event loop
+/// (`evconnlistener_new_bind`, with `LEV_OPT_CLOSE_ON_FREE`,
+/// `LEV_OPT_CLOSE_ON_EXEC` and `LEV_OPT_REUSEABLE`).
+pub struct Listener<'a> {
+    ptr: NonNull<sys::evconnlistener>,
+    state: NonNull<State<ListenerData<'a>>>,
+    _base: PhantomData<&'a EventBase>,
+}
+
+impl<'a> Listener<'a> {
+    /// Listen on `addr` (port 0 picks a free one); `f(socket, peer)` gets
+    /// each accepted nonblocking socket.
+    pub fn bind(
+        base: &'a EventBase,
+        addr: SocketAddr,
+        f: impl FnMut(OwnedFd, SocketAddr) + 'a,
+    ) -> Result<Self> {
+        let state = State::alloc(
+            base.as_ptr(),
+            ListenerData {
+                accept: Handler::new(),
+            },
+        );
+        // SAFETY: not shared yet.
+        unsafe { state.as_ref() }.data.accept.set(Some(Box::new(f)));
+        let raw = RawAddr::new(addr);
+        let flags =
+            sys::LEV_OPT_CLOSE_ON_FREE | sys::LEV_OPT_CLOSE_ON_EXEC | sys::LEV_OPT_REUSEABLE;
+        clear_errno();
+        let lev = unsafe {
+            sys::evconnlistener_new_bind(
+                base.as_ptr(),
+                Some(accept_trampoline),
+                state.as_ptr().cast(),
+                flags,
+                -1,
+                raw.as_ptr(),
+                raw.len(),
+            )
+        };
+        match NonNull::new(lev) {
+            Some(ptr) => Ok(Listener {
+                ptr,
+                state,
+                _base: PhantomData,
+            }),
+            None => {
+                let err = Error::last("evconnlistener_new_bind");
+                // SAFETY: never registered.
+                unsafe { State::release(state) };
+                Err(err)
+            }
+        }
+    }
+
+    /// The listening socket.
+    pub fn fd(&self) -> RawFd {
+        unsafe { sys::evconnlistener_get_fd(self.ptr.as_ptr()) }
+    }
+
+    /// The bound address (with the real port if 0 was asked for).
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        // SAFETY: borrowed only for the call; ManuallyDrop keeps it open.
+        let sock = ManuallyDrop::new(unsafe { std::net::TcpListener::from_raw_fd(self.fd()) });
+        sock.local_addr().map_err(|e| Error::Call {
+            op: "getsockname",
+            errno: e.raw_os_error(),
+        })
+    }
+
+    pub fn enable(&mut self) -> Result<()> {
+        check_plain(
+            unsafe { sys::evconnlistener_enable(self.ptr.as_ptr()) },
+            "evconnlistener_enable",
+        )
+    }
+
+    pub fn disable(&mut self) -> Result<()> {
+        check_plain(
+            unsafe { sys::evconnlistener_disable(self.ptr.as_ptr()) },
+            "evconnlistener_disable",
+        )
+    }
+}
+
+impl Drop for Listener<'_> {
+    fn drop(&mut self) {
+        // SAFETY: we own both.
+        unsafe {
+            sys::evconnlistener_free(self.ptr.as_ptr());
+            State::release(self.state);
+        }
+    }
+}
+
+impl std::fmt::Debug for Listener<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Listener")
+            .field("ptr", &self.ptr)
+            .field("addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+unsafe extern "C" fn accept_trampoline(
+    _lev: *mut sys::evconnlistener,
+    fd: sys::evutil_socket_t,
+    sa: *mut sys::sockaddr,
+    socklen: c_int,
+    arg: *mut c_void,
+) {
+    // Own the socket first, so that it is closed if nobody takes it.
+    let sock = OwnedFd::from_raw_fd(fd);
+    let peer = net::from_raw(sa, socklen).unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let mut sock = Some(sock);
+    State::<ListenerData<'_>>::run(arg, |state| {
+        if let Some(sock) = sock.take() {
+            state.data.accept.deliver((sock, peer), |f, (s, p)| f(s, p));
+        }
+    });
+}

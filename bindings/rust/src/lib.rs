@@ -1,0 +1,51 @@
+//! Safe Rust bindings for goevent: libevent 2.1's core (buffers, event loop,
+//! bufferevents, listeners) behind libevent's own C ABI.
+//!
+//! The crate links `libevent_core` from `GOEVENT_LIB_DIR` (default: the
+//! repository's `build/lib`); any library with libevent 2.1.12's ABI works,
+//! including the system's.
+//!
+//! * [`EvBuffer`] / [`EvBufferRef`]: byte queues (`struct evbuffer`).
+//! * [`EventBase`], [`Event`]: the loop, timers and fd readiness.
+//! * [`BufferEvent`], [`Listener`]: buffered sockets and accepting sockets.
+//!
+//! Ownership follows C: each owning type frees its object on drop, and the
+//! objects registered on a base borrow it, so the base is freed last.
+//! Callbacks are closures, boxed and freed with their object (never while
+//! they run). A panic in a callback stops the loop and resumes from
+//! [`EventBase::dispatch`]. Errors are [`Error`]s carrying the errno of a
+//! failed system call.
+//!
+//! Threads: no locking is set up (`evthread_use_pthreads` is not called),
+//! so a base and all its objects belong to one thread; [`EventBase`] and
+//! [`EvBuffer`] are `Send` so they can be handed to that thread, and
+//! nothing is `Sync`.
+//!
+//! ```no_run
+//! use goevent::{EventBase, Event};
+//! use std::cell::Cell;
+//! use std::time::Duration;
+//!
+//! let base = EventBase::new()?;
+//! let ticks = Cell::new(0);
+//! let mut timer = Event::timer(&base, true, |_| ticks.set(ticks.get() + 1))?;
+//! timer.add(Some(Duration::from_millis(10)))?;
+//! base.loopexit(Some(Duration::from_millis(55)))?;
+//! base.dispatch()?;
+//! assert!(ticks.get() >= 4);
+//! # Ok::<(), goevent::Error>(())
+//! ```
+
+mod buffer;
+mod bufferevent;
+mod callback;
+mod error;
+mod event;
+mod flags;
+mod net;
+pub mod sys;
+
+pub use buffer::{Eol, EvBuffer, EvBufferRef};
+pub use bufferevent::{BevEvent, BevEvents, BevOptions, BufferEvent, BufferEventRef, Listener};
+pub use error::{Error, Result};
+pub use event::{version, Event, EventBase, EventRef, Events, Exit, LoopFlags};
