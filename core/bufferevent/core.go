@@ -1,0 +1,720 @@
+package bufferevent
+
+import (
+	"unsafe"
+
+	"goevent/core/loop"
+)
+
+// Ops is the kind-specific half of a bufferevent (libevent's struct
+// bufferevent_ops). Every method runs with the bufferevent locked.
+type Ops interface {
+	// Kind names the implementation ("socket", "pair", "filter").
+	Kind() string
+	// Enable starts reading and/or writing (what is EvRead|EvWrite); the
+	// core has already updated the enabled flags and skipped suspended
+	// directions.
+	Enable(b *BEV, what int16) int
+	// Disable stops reading and/or writing.
+	Disable(b *BEV, what int16) int
+	// Unlink cuts ties to other objects when the last reference goes
+	// (before finalization); may do nothing.
+	Unlink(b *BEV)
+	// Destruct releases the kind's resources (closes the fd under
+	// BEV_OPT_CLOSE_ON_FREE), from the loop's finalizer.
+	Destruct(b *BEV)
+	// AdjTimeouts re-applies timeout_read/timeout_write after they changed.
+	AdjTimeouts(b *BEV) int
+	// Flush is bufferevent_flush; -1 when unsupported.
+	Flush(b *BEV, iotype int16, mode int) int
+	// Ctrl is bufferevent's ctrl hook; -1 when op is unsupported.
+	Ctrl(b *BEV, op int, d *CtrlData) int
+}
+
+// BEV is the Go side of one bufferevent. Its fields are guarded by the
+// bufferevent's lock (when it has one) or by the event loop's thread.
+type BEV struct {
+	h      *Header
+	ops    Ops
+	in     Buf
+	out    Buf
+	handle uint64
+
+	refcnt  int
+	options int
+
+	readSuspended  uint16
+	writeSuspended uint16
+
+	// Deferred callback state: what is waiting for the deferred run.
+	readcbPending  bool
+	writecbPending bool
+	eventcbPending int16
+	errnoPending   int32
+
+	connecting        bool
+	connectionRefused bool
+	dnsError          int
+
+	maxSingleRead  int
+	maxSingleWrite int
+
+	ownLock    bool
+	deferred   Deferred
+	wmWatch    Watch // input high-watermark watcher, nil until a high mark is set
+	finalizing bool
+
+	// Kind-specific state.
+	sock *sockState
+}
+
+// Header returns the C-visible struct bufferevent.
+func (b *BEV) Header() *Header { return b.h }
+
+// Pointer is the struct bufferevent * handed to C.
+func (b *BEV) Pointer() unsafe.Pointer { return unsafe.Pointer(b.h) }
+
+// Input and Output are the bufferevent's buffers.
+func (b *BEV) Input() Buf  { return b.in }
+func (b *BEV) Output() Buf { return b.out }
+
+// Ops returns the kind-specific implementation.
+func (b *BEV) Ops() Ops { return b.ops }
+
+// Options returns the BEV_OPT_* flags the bufferevent was made with.
+func (b *BEV) Options() int { return b.options }
+
+// ---- locking ------------------------------------------------------------
+
+// Lock and Unlock are BEV_LOCK/BEV_UNLOCK: they do nothing without a lock.
+func (b *BEV) Lock() {
+	if lk := b.h.Lock; lk != nil {
+		env.Lock(lk)
+	}
+}
+
+func (b *BEV) Unlock() {
+	if lk := b.h.Lock; lk != nil {
+		env.Unlock(lk)
+	}
+}
+
+// IncrefAndLock takes the lock and a reference (bufferevent_lock, and what
+// every loop-driven entry point does first).
+func (b *BEV) IncrefAndLock() {
+	b.Lock()
+	b.refcnt++
+}
+
+// Incref adds a reference; the caller holds the lock.
+func (b *BEV) Incref() { b.refcnt++ }
+
+// DecrefAndUnlock drops a reference and the lock. The last reference starts
+// the free: the kind unlinks, every callback of the bufferevent is
+// cancelled, and the memory goes from the loop's finalizer, as libevent
+// does (so a bufferevent freed inside its own callback stays valid until
+// that callback has returned). Reports whether this was the last reference.
+func (b *BEV) DecrefAndUnlock() bool {
+	if b.refcnt <= 0 {
+		warn("bufferevent: reference count underflow")
+		b.Unlock()
+		return false
+	}
+	b.refcnt--
+	if b.refcnt > 0 {
+		b.Unlock()
+		return false
+	}
+	b.ops.Unlink(b)
+	b.finalizing = true
+	b.deferred.Cancel(b.loopBase())
+	if b.h.EvRead.Base == nil {
+		// Never attached to any loop: no callback of it can be running.
+		b.Unlock()
+		finalizeCB(-1, loop.EvFinalize, unsafe.Pointer(b.h))
+		return true
+	}
+	env.Loop.Finalize(&b.h.EvRead, []*loop.Event{&b.h.EvWrite}, fnFinalize, unsafe.Pointer(b.h))
+	b.Unlock()
+	return true
+}
+
+// finalizeCB is the loop's finalizer: the bufferevent is gone from every
+// queue, so its resources can go.
+func finalizeCB(_ int32, _ int16, arg unsafe.Pointer) {
+	b := FromPointer(arg)
+	if b == nil {
+		return
+	}
+	b.Lock()
+	b.ops.Destruct(b)
+	b.in.Free()
+	b.out.Free()
+	b.deferred.Free()
+	b.Unlock()
+	lk, own := b.h.Lock, b.ownLock
+	unregisterBEV(b.handle)
+	b.h.Handle = 0
+	env.FreeHeader(unsafe.Pointer(b.h))
+	if own && env.FreeLock != nil {
+		env.FreeLock(lk)
+	}
+}
+
+// ---- construction -------------------------------------------------------
+
+// newCommon is bufferevent_init_common_: buffers, references, options,
+// lock and the deferred callback. The caller assigns ev_read/ev_write.
+func newCommon(base unsafe.Pointer, ops Ops, options int) *BEV {
+	if options&(OptDeferCallbacks|OptUnlockCallbacks) == OptUnlockCallbacks {
+		warn("UNLOCK_CALLBACKS requires DEFER_CALLBACKS")
+		return nil
+	}
+	p := env.AllocHeader(HeaderSize)
+	if p == nil {
+		return nil
+	}
+	clear(unsafe.Slice((*byte)(p), HeaderSize))
+	h := (*Header)(p)
+	b := &BEV{h: h, ops: ops, refcnt: 1, options: options,
+		maxSingleRead: MaxSingleDefault, maxSingleWrite: MaxSingleDefault}
+	b.in = env.NewBuf()
+	b.out = env.NewBuf()
+	if b.in == nil || b.out == nil {
+		if b.in != nil {
+			b.in.Free()
+		}
+		if b.out != nil {
+			b.out.Free()
+		}
+		env.FreeHeader(p)
+		return nil
+	}
+	h.Input = b.in.Pointer()
+	h.Output = b.out.Pointer()
+	h.EvBase = base
+	// Writing is enabled from the start: data written to a new
+	// bufferevent goes out without an explicit enable, as in libevent.
+	h.Enabled = EvWrite
+	h.Options = int32(options)
+	if options&OptThreadsafe != 0 {
+		// Without evthread lock callbacks there is no lock to give, and
+		// libevent refuses to make a thread-safe bufferevent then.
+		var lk unsafe.Pointer
+		if env.AllocLock != nil {
+			lk = env.AllocLock()
+		}
+		if lk == nil {
+			b.in.Free()
+			b.out.Free()
+			env.FreeHeader(p)
+			return nil
+		}
+		h.Lock = lk
+		b.ownLock = true
+		b.in.EnableLocking(lk)
+		b.out.EnableLocking(lk)
+	}
+	b.handle = registerBEV(b)
+	h.Handle = b.handle
+	b.deferred = env.Loop.NewDeferred(env.Loop.NPriorities(base)/2, b.runDeferred)
+	b.in.SetParent(uintptr(b.handle))
+	b.out.SetParent(uintptr(b.handle))
+	return b
+}
+
+// ---- callbacks ----------------------------------------------------------
+
+func (b *BEV) callRead() {
+	env.CallData(b.h.ReadCB, unsafe.Pointer(b.h), b.h.CBArg)
+}
+
+func (b *BEV) callWrite() {
+	env.CallData(b.h.WriteCB, unsafe.Pointer(b.h), b.h.CBArg)
+}
+
+func (b *BEV) callEvent(what int16, errno int32) {
+	env.CallEvent(b.h.ErrorCB, unsafe.Pointer(b.h), what, b.h.CBArg, errno)
+}
+
+// loopBase is the base the bufferevent's callbacks run on: its own, or for
+// the compat constructor (no base) the one its events were assigned to.
+func (b *BEV) loopBase() unsafe.Pointer {
+	if b.h.EvBase != nil {
+		return b.h.EvBase
+	}
+	return b.h.EvRead.Base
+}
+
+func (b *BEV) scheduleDeferred() {
+	if b.deferred.Schedule(b.loopBase()) {
+		b.refcnt++
+	}
+}
+
+// RunReadCB is bufferevent_run_readcb_: the caller holds the lock and a
+// reference.
+func (b *BEV) RunReadCB(options int) {
+	if b.h.ReadCB == nil {
+		return
+	}
+	if (b.options|options)&OptDeferCallbacks != 0 {
+		b.readcbPending = true
+		b.scheduleDeferred()
+		return
+	}
+	b.callRead()
+	b.inbufWMCheck()
+}
+
+// RunWriteCB is bufferevent_run_writecb_.
+func (b *BEV) RunWriteCB(options int) {
+	if b.h.WriteCB == nil {
+		return
+	}
+	if (b.options|options)&OptDeferCallbacks != 0 {
+		b.writecbPending = true
+		b.scheduleDeferred()
+		return
+	}
+	b.callWrite()
+}
+
+// RunEventCB is bufferevent_run_eventcb_. errno is what the callback should
+// find in errno (negative: whatever is there).
+func (b *BEV) RunEventCB(what int16, options int, errno int32) {
+	if b.h.ErrorCB == nil {
+		return
+	}
+	if (b.options|options)&OptDeferCallbacks != 0 {
+		b.eventcbPending |= what
+		b.errnoPending = errno
+		b.scheduleDeferred()
+		return
+	}
+	b.callEvent(what, errno)
+}
+
+// TriggerNolock is bufferevent_trigger_nolock_: run the read and/or write
+// callback if the watermarks allow (or are ignored).
+func (b *BEV) TriggerNolock(iotype int16, options int) {
+	if iotype&EvRead != 0 && (options&TrigIgnoreWatermarks != 0 ||
+		uintptr(b.in.Len()) >= b.h.WmRead.Low) {
+		b.RunReadCB(options)
+	}
+	if iotype&EvWrite != 0 && (options&TrigIgnoreWatermarks != 0 ||
+		uintptr(b.out.Len()) <= b.h.WmWrite.Low) {
+		b.RunWriteCB(options)
+	}
+}
+
+// Trigger is bufferevent_trigger; the caller holds no lock.
+func (b *BEV) Trigger(iotype int16, options int) {
+	b.IncrefAndLock()
+	b.TriggerNolock(iotype, options&trigAllOpts)
+	b.DecrefAndUnlock()
+}
+
+// TriggerEvent is bufferevent_trigger_event; errno is the caller's errno.
+func (b *BEV) TriggerEvent(what int16, options int, errno int32) {
+	b.IncrefAndLock()
+	b.RunEventCB(what, options&trigAllOpts, errno)
+	b.DecrefAndUnlock()
+}
+
+// inbufWMCheck re-runs the read callback (deferred) when it left the input
+// at or above the high watermark while reading is enabled: otherwise,
+// with reading suspended, nothing would ever call it again.
+func (b *BEV) inbufWMCheck() {
+	if b.h.WmRead.High == 0 || b.h.Enabled&EvRead == 0 {
+		return
+	}
+	if uintptr(b.in.Len()) < b.h.WmRead.High {
+		return
+	}
+	b.Trigger(EvRead, OptDeferCallbacks)
+}
+
+// runDeferred runs the callbacks queued while BEV_OPT_DEFER_CALLBACKS (or a
+// deferred trigger) was in effect, in libevent's order: connected first,
+// then read, write, and the remaining events.
+func (b *BEV) runDeferred() {
+	b.Lock()
+	unlocked := b.options&OptUnlockCallbacks != 0
+	call := func(f func()) {
+		if unlocked {
+			b.Unlock()
+			f()
+			b.Lock()
+		} else {
+			f()
+		}
+	}
+	h := b.h
+	if b.eventcbPending&EventConnected != 0 && h.ErrorCB != nil {
+		b.eventcbPending &^= EventConnected
+		fn, a := h.ErrorCB, h.CBArg
+		call(func() { env.CallEvent(fn, unsafe.Pointer(h), EventConnected, a, -1) })
+	}
+	if b.readcbPending && h.ReadCB != nil {
+		b.readcbPending = false
+		fn, a := h.ReadCB, h.CBArg
+		call(func() { env.CallData(fn, unsafe.Pointer(h), a) })
+		b.inbufWMCheck()
+	}
+	if b.writecbPending && h.WriteCB != nil {
+		b.writecbPending = false
+		fn, a := h.WriteCB, h.CBArg
+		call(func() { env.CallData(fn, unsafe.Pointer(h), a) })
+	}
+	if b.eventcbPending != 0 && h.ErrorCB != nil {
+		what, e := b.eventcbPending, b.errnoPending
+		b.eventcbPending, b.errnoPending = 0, 0
+		fn, a := h.ErrorCB, h.CBArg
+		call(func() { env.CallEvent(fn, unsafe.Pointer(h), what, a, e) })
+	}
+	b.DecrefAndUnlock()
+}
+
+// ---- enable, disable, suspend -----------------------------------------
+
+// Enable is bufferevent_enable.
+func (b *BEV) Enable(what int16) int {
+	b.IncrefAndLock()
+	impl := what
+	if b.readSuspended != 0 {
+		impl &^= EvRead
+	}
+	if b.writeSuspended != 0 {
+		impl &^= EvWrite
+	}
+	b.h.Enabled |= what
+	r := 0
+	if impl != 0 && b.ops.Enable(b, impl) < 0 {
+		r = -1
+	}
+	b.DecrefAndUnlock()
+	return r
+}
+
+// Disable is bufferevent_disable.
+func (b *BEV) Disable(what int16) int {
+	b.Lock()
+	b.h.Enabled &^= what
+	r := 0
+	if b.ops.Disable(b, what) < 0 {
+		r = -1
+	}
+	b.Unlock()
+	return r
+}
+
+// DisableHard is bufferevent_disable_hard_: also forgets a connect in
+// progress.
+func (b *BEV) DisableHard(what int16) int {
+	b.Lock()
+	b.h.Enabled &^= what
+	b.connecting = false
+	r := 0
+	if b.ops.Disable(b, what) < 0 {
+		r = -1
+	}
+	b.Unlock()
+	return r
+}
+
+// SuspendRead holds reading off for reason without touching enabled.
+func (b *BEV) SuspendRead(reason uint16) {
+	b.Lock()
+	if b.readSuspended == 0 {
+		b.ops.Disable(b, EvRead)
+	}
+	b.readSuspended |= reason
+	b.Unlock()
+}
+
+// UnsuspendRead lifts reason; reading restarts if nothing else holds it.
+func (b *BEV) UnsuspendRead(reason uint16) {
+	b.Lock()
+	b.readSuspended &^= reason
+	if b.readSuspended == 0 && b.h.Enabled&EvRead != 0 {
+		b.ops.Enable(b, EvRead)
+	}
+	b.Unlock()
+}
+
+// SuspendWrite and UnsuspendWrite are the writing counterparts.
+func (b *BEV) SuspendWrite(reason uint16) {
+	b.Lock()
+	if b.writeSuspended == 0 {
+		b.ops.Disable(b, EvWrite)
+	}
+	b.writeSuspended |= reason
+	b.Unlock()
+}
+
+func (b *BEV) UnsuspendWrite(reason uint16) {
+	b.Lock()
+	b.writeSuspended &^= reason
+	if b.writeSuspended == 0 && b.h.Enabled&EvWrite != 0 {
+		b.ops.Enable(b, EvWrite)
+	}
+	b.Unlock()
+}
+
+// ReadSuspended and WriteSuspended report the suspension reasons.
+func (b *BEV) ReadSuspended() uint16  { return b.readSuspended }
+func (b *BEV) WriteSuspended() uint16 { return b.writeSuspended }
+
+// ---- watermarks ---------------------------------------------------------
+
+// SetWatermark is bufferevent_setwatermark.
+func (b *BEV) SetWatermark(events int16, low, high uintptr) {
+	b.Lock()
+	if events&EvWrite != 0 {
+		b.h.WmWrite.Low, b.h.WmWrite.High = low, high
+	}
+	if events&EvRead != 0 {
+		b.h.WmRead.Low, b.h.WmRead.High = low, high
+		if high != 0 {
+			if b.wmWatch == nil {
+				b.wmWatch = b.in.Watch(b.inbufWMChanged)
+			}
+			b.wmWatch.SetEnabled(true)
+			if uintptr(b.in.Len()) >= high {
+				b.SuspendRead(SuspendWM)
+			} else {
+				b.UnsuspendRead(SuspendWM)
+			}
+		} else {
+			if b.wmWatch != nil {
+				b.wmWatch.SetEnabled(false)
+			}
+			b.UnsuspendRead(SuspendWM)
+		}
+	}
+	b.Unlock()
+}
+
+// inbufWMChanged follows the input's length against the high watermark:
+// reading stops at the mark and resumes as soon as the user drains below it,
+// wherever the drain happens.
+func (b *BEV) inbufWMChanged(_, _, _ int) {
+	if uintptr(b.in.Len()) >= b.h.WmRead.High {
+		b.SuspendRead(SuspendWM)
+	} else {
+		b.UnsuspendRead(SuspendWM)
+	}
+}
+
+// ---- timeouts -----------------------------------------------------------
+
+// SetTimeouts is bufferevent_set_timeouts (nil clears).
+func (b *BEV) SetTimeouts(rd, wr *loop.Timeval) int {
+	b.Lock()
+	if rd != nil {
+		b.h.TimeoutRead = *rd
+	} else {
+		b.h.TimeoutRead = loop.Timeval{}
+	}
+	if wr != nil {
+		b.h.TimeoutWrite = *wr
+	} else {
+		b.h.TimeoutWrite = loop.Timeval{}
+	}
+	r := b.ops.AdjTimeouts(b)
+	b.Unlock()
+	return r
+}
+
+func tvSet(t loop.Timeval) bool { return t.Sec != 0 || t.Usec != 0 }
+
+// addEvent is bufferevent_add_event_: a zero timeout means none.
+func addEvent(ev *loop.Event, tv *loop.Timeval) int {
+	if !tvSet(*tv) {
+		return env.Loop.Add(ev, nil)
+	}
+	return env.Loop.Add(ev, tv)
+}
+
+// AdjExistingTimeouts is libevent's generic_adj_existing_timeouts_: events
+// that are pending get the new timeout (or lose theirs).
+func (b *BEV) AdjExistingTimeouts() int {
+	r := 0
+	h := b.h
+	if env.Loop.Pending(&h.EvRead, EvRead) {
+		if tvSet(h.TimeoutRead) {
+			if addEvent(&h.EvRead, &h.TimeoutRead) < 0 {
+				r = -1
+			}
+		} else {
+			env.Loop.RemoveTimer(&h.EvRead)
+		}
+	}
+	if env.Loop.Pending(&h.EvWrite, EvWrite) {
+		if tvSet(h.TimeoutWrite) {
+			if addEvent(&h.EvWrite, &h.TimeoutWrite) < 0 {
+				r = -1
+			}
+		} else {
+			env.Loop.RemoveTimer(&h.EvWrite)
+		}
+	}
+	return r
+}
+
+// InitGenericTimeouts points ev_read/ev_write at timeout-only callbacks,
+// for kinds that do not use the events for I/O (pair, filter).
+func (b *BEV) InitGenericTimeouts() {
+	h := b.h
+	env.Loop.Assign(&h.EvRead, h.EvBase, -1, loop.EvFinalize, fnTimeoutRead, unsafe.Pointer(h))
+	env.Loop.Assign(&h.EvWrite, h.EvBase, -1, loop.EvFinalize, fnTimeoutWrt, unsafe.Pointer(h))
+}
+
+// AdjGenericTimeouts is generic_adj_timeouts_ for those kinds.
+func (b *BEV) AdjGenericTimeouts() int {
+	h := b.h
+	var r1, r2 int
+	if h.Enabled&EvRead != 0 && b.readSuspended == 0 && tvSet(h.TimeoutRead) {
+		r1 = env.Loop.Add(&h.EvRead, &h.TimeoutRead)
+	} else {
+		r1 = env.Loop.Del(&h.EvRead)
+	}
+	if h.Enabled&EvWrite != 0 && b.writeSuspended == 0 && tvSet(h.TimeoutWrite) &&
+		b.out.Len() > 0 {
+		r2 = env.Loop.Add(&h.EvWrite, &h.TimeoutWrite)
+	} else {
+		r2 = env.Loop.Del(&h.EvWrite)
+	}
+	if r1 < 0 || r2 < 0 {
+		return -1
+	}
+	return 0
+}
+
+func genericReadTimeoutCB(_ int32, _ int16, arg unsafe.Pointer) {
+	b := FromPointer(arg)
+	if b == nil {
+		return
+	}
+	b.IncrefAndLock()
+	b.Disable(EvRead)
+	b.RunEventCB(EventTimeout|EventReading, 0, -1)
+	b.DecrefAndUnlock()
+}
+
+func genericWriteTimeoutCB(_ int32, _ int16, arg unsafe.Pointer) {
+	b := FromPointer(arg)
+	if b == nil {
+		return
+	}
+	b.IncrefAndLock()
+	b.Disable(EvWrite)
+	b.RunEventCB(EventTimeout|EventWriting, 0, -1)
+	b.DecrefAndUnlock()
+}
+
+// ---- the rest of the public surface -------------------------------------
+
+// Free is bufferevent_free: callbacks cleared, pending work cancelled, the
+// caller's reference dropped.
+func (b *BEV) Free() {
+	b.Lock()
+	b.h.ReadCB, b.h.WriteCB, b.h.ErrorCB, b.h.CBArg = nil, nil, nil, nil
+	var d CtrlData
+	b.ops.Ctrl(b, CtrlCancelAll, &d)
+	b.DecrefAndUnlock()
+}
+
+// Decref is bufferevent_decref: 1 when this freed the bufferevent.
+func (b *BEV) Decref() int {
+	b.Lock()
+	if b.DecrefAndUnlock() {
+		return 1
+	}
+	return 0
+}
+
+// IncrefLocked is bufferevent_incref.
+func (b *BEV) IncrefLocked() {
+	b.Lock()
+	b.refcnt++
+	b.Unlock()
+}
+
+// Flush is bufferevent_flush.
+func (b *BEV) Flush(iotype int16, mode int) int {
+	b.Lock()
+	r := b.ops.Flush(b, iotype, mode)
+	b.Unlock()
+	return r
+}
+
+// SetFd is bufferevent_setfd.
+func (b *BEV) SetFd(fd int) int {
+	b.Lock()
+	d := CtrlData{Fd: fd}
+	r := b.ops.Ctrl(b, CtrlSetFD, &d)
+	b.Unlock()
+	return r
+}
+
+// GetFd is bufferevent_getfd.
+func (b *BEV) GetFd() int {
+	b.Lock()
+	d := CtrlData{Fd: -1}
+	r := b.ops.Ctrl(b, CtrlGetFD, &d)
+	b.Unlock()
+	if r < 0 {
+		return -1
+	}
+	return d.Fd
+}
+
+// Underlying is bufferevent_get_underlying.
+func (b *BEV) Underlying() unsafe.Pointer {
+	b.Lock()
+	var d CtrlData
+	r := b.ops.Ctrl(b, CtrlGetUnderlying, &d)
+	b.Unlock()
+	if r < 0 {
+		return nil
+	}
+	return d.Ptr
+}
+
+// SetMaxSingleRead and SetMaxSingleWrite: 0 or more than the largest
+// ssize_t restores the default, as in libevent.
+func (b *BEV) SetMaxSingleRead(n uint64) int {
+	b.Lock()
+	if n == 0 || n > 1<<63-1 {
+		b.maxSingleRead = MaxSingleDefault
+	} else {
+		b.maxSingleRead = int(n)
+	}
+	b.Unlock()
+	return 0
+}
+
+func (b *BEV) SetMaxSingleWrite(n uint64) int {
+	b.Lock()
+	if n == 0 || n > 1<<63-1 {
+		b.maxSingleWrite = MaxSingleDefault
+	} else {
+		b.maxSingleWrite = int(n)
+	}
+	b.Unlock()
+	return 0
+}
+
+// MaxSingleRead and MaxSingleWrite report the caps.
+func (b *BEV) MaxSingleRead() int  { return b.maxSingleRead }
+func (b *BEV) MaxSingleWrite() int { return b.maxSingleWrite }
+
+// readMax and writeMax are what one read or write may move (rate limits
+// will clamp these later).
+func (b *BEV) readMax() int  { return b.maxSingleRead }
+func (b *BEV) writeMax() int { return b.maxSingleWrite }
+
+// DNSError is bufferevent_socket_get_dns_error.
+func (b *BEV) DNSError() int { return b.dnsError }

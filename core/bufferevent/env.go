@@ -1,0 +1,166 @@
+// Package bufferevent is libevent 2.1.12's bufferevent: an fd (or, for later
+// kinds, a peer or a filter) with an input and an output evbuffer,
+// watermarks, read/write/event callbacks, deferred callbacks, timeouts and
+// reference-counted freeing.
+//
+// One shared core (BEV) implements everything that does not depend on where
+// the bytes come from: watermarks, callback scheduling and deferral,
+// enable/disable and suspension, timeouts, reference counts and the deferred
+// free. The kind-specific part sits behind Ops, the counterpart of libevent's
+// struct bufferevent_ops (enable, disable, unlink, destruct, adjust timeouts,
+// flush, ctrl), so that pair and filter bufferevents reuse the core the way
+// libevent's do. The socket kind is in socket.go.
+//
+// Memory. What C holds as a struct bufferevent * is a Header in off-heap
+// memory, laid out as libevent's bufferevent_struct.h (392 bytes), followed by
+// a private area the C glue also reads (the lock and the handle). Programs
+// read bev->input, bev->output, bev->enabled and the watermarks directly, so
+// those fields always hold the live values; ev_read and ev_write are real
+// struct events of the loop. The Go-side state (BEV) lives in the Go heap and
+// is found through the integer handle stored in the header.
+//
+// This package talks to the event loop and to evbuffers only through the
+// small Loop and Buf interfaces in this file: the C ABI layer plugs in
+// core/loop and core/evbuffer, and the unit tests plug in a poll(2) loop and
+// plain byte-slice buffers, which keeps the core testable on its own.
+package bufferevent
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"goevent/core/loop"
+)
+
+// Loop is what a bufferevent needs from the event loop. Events and the
+// deferred callback live inside the bufferevent's header; base is the C
+// struct event_base *; nil means the current global base (event_init's),
+// as in libevent.
+type Loop interface {
+	// RegisterCallback makes f usable as an event callback and returns the
+	// value to store as the callback (loop.RegisterGoCallback). Called once
+	// per function at package init time.
+	RegisterCallback(f loop.GoCallback) unsafe.Pointer
+	// Assign is event_assign.
+	Assign(ev *loop.Event, base unsafe.Pointer, fd int, events int16, fn, arg unsafe.Pointer) int
+	// Add is event_add; tv nil means no timeout.
+	Add(ev *loop.Event, tv *loop.Timeval) int
+	// Del is event_del.
+	Del(ev *loop.Event) int
+	// Pending is event_pending without the timeval.
+	Pending(ev *loop.Event, what int16) bool
+	// RemoveTimer is event_remove_timer.
+	RemoveTimer(ev *loop.Event) int
+	// PrioritySet is event_priority_set.
+	PrioritySet(ev *loop.Event, pri int) int
+	// BaseSet is event_base_set.
+	BaseSet(base unsafe.Pointer, ev *loop.Event) int
+	// NPriorities is event_base_get_npriorities (base nil: current base).
+	NPriorities(base unsafe.Pointer) int
+	// NewDeferred makes a deferred callback (libevent's
+	// event_deferred_cb_init_): fn runs once from the loop, at priority
+	// pri, each time the callback is scheduled.
+	NewDeferred(pri int, fn func()) Deferred
+	// Finalize deletes ev and the events in also, and runs fn(fd,
+	// EV_FINALIZE, arg) from ev's loop once no callback of theirs can be
+	// running (event_finalize); if the base is freed first, its free runs
+	// fn. ev always has a base.
+	Finalize(ev *loop.Event, also []*loop.Event, fn, arg unsafe.Pointer)
+}
+
+// Deferred is a deferred callback of the loop.
+type Deferred interface {
+	// Schedule queues the callback on base (nil: the current base);
+	// false if it was queued already.
+	Schedule(base unsafe.Pointer) bool
+	// Cancel unqueues it if queued.
+	Cancel(base unsafe.Pointer)
+	SetPriority(pri int)
+	// Free releases it; it must not be queued.
+	Free()
+}
+
+// Buf is what a bufferevent needs from an evbuffer.
+type Buf interface {
+	// Pointer is the struct evbuffer * stored in the header.
+	Pointer() unsafe.Pointer
+	Len() int
+	Freeze(start bool)
+	Unfreeze(start bool)
+	// ReadFd is evbuffer_read: at most howmuch bytes (howmuch < 0: the
+	// buffer's own default) read from fd into the buffer; n < 0 with an
+	// errno on failure, 0 at EOF.
+	ReadFd(fd, howmuch int) (n int, err unix.Errno)
+	// WriteFd is evbuffer_write_atmost, except that it must never raise
+	// SIGPIPE in the process (the peer closing is reported as EPIPE).
+	WriteFd(fd, atmost int) (n int, err unix.Errno)
+	// Watch registers f to run immediately (never deferred) after every
+	// change of the buffer, with the length before the change and the
+	// bytes added and removed.
+	Watch(f func(origLen, added, deleted int)) Watch
+	// SetDrainsToFd sets EVBUFFER_FLAG_DRAINS_TO_FD.
+	SetDrainsToFd()
+	// EnableLocking makes the buffer use lock (shared with its bufferevent).
+	EnableLocking(lock unsafe.Pointer)
+	// SetParent records the owning bufferevent's handle.
+	SetParent(handle uintptr)
+	// Free is evbuffer_free.
+	Free()
+}
+
+// Watch is a registered buffer callback.
+type Watch interface {
+	// SetEnabled turns the callback on or off.
+	SetEnabled(on bool)
+}
+
+// Env is everything the core gets from the process around it. The C ABI
+// layer fills it at init; tests fill it with fakes.
+type Env struct {
+	Loop Loop
+	// NewBuf allocates an evbuffer (nil when out of memory).
+	NewBuf func() Buf
+	// AllocHeader and FreeHeader manage the off-heap header memory.
+	AllocHeader func(n uintptr) unsafe.Pointer
+	FreeHeader  func(p unsafe.Pointer)
+	// CallData calls void (*fn)(struct bufferevent *, void *).
+	CallData func(fn, bev, arg unsafe.Pointer)
+	// CallEvent calls void (*fn)(struct bufferevent *, short, void *) with
+	// errno set to errno first (errno < 0: leave errno alone).
+	CallEvent func(fn, bev unsafe.Pointer, what int16, arg unsafe.Pointer, errno int32)
+	// Lock and Unlock take and release a bufferevent lock (recursive);
+	// AllocLock returns a new one or nil when threading is off; FreeLock
+	// releases it. Nil functions mean no locking at all.
+	Lock, Unlock func(lock unsafe.Pointer)
+	AllocLock    func() unsafe.Pointer
+	FreeLock     func(lock unsafe.Pointer)
+	// Warn logs one warning line.
+	Warn func(msg string)
+}
+
+var env *Env
+
+// Callback values registered with the loop, set by Setup.
+var (
+	fnSockRead, fnSockWrite     unsafe.Pointer
+	fnTimeoutRead, fnTimeoutWrt unsafe.Pointer
+	fnFinalize                  unsafe.Pointer
+)
+
+// Setup installs the environment. It must run once before any bufferevent
+// is created (the C ABI layer's init, or a test's TestMain).
+func Setup(e *Env) {
+	env = e
+	fnSockRead = e.Loop.RegisterCallback(sockReadCB)
+	fnSockWrite = e.Loop.RegisterCallback(sockWriteCB)
+	fnTimeoutRead = e.Loop.RegisterCallback(genericReadTimeoutCB)
+	fnTimeoutWrt = e.Loop.RegisterCallback(genericWriteTimeoutCB)
+	fnFinalize = e.Loop.RegisterCallback(finalizeCB)
+}
+
+func warn(msg string) {
+	if env.Warn != nil {
+		env.Warn(msg)
+	}
+}

@@ -1,0 +1,172 @@
+package bufferevent
+
+import (
+	"structs"
+	"sync"
+	"unsafe"
+
+	"goevent/core/loop"
+)
+
+// Constants with libevent's values (bufferevent.h, event.h).
+const (
+	EvRead  int16 = loop.EvRead
+	EvWrite int16 = loop.EvWrite
+
+	EventReading   int16 = 0x01
+	EventWriting   int16 = 0x02
+	EventEOF       int16 = 0x10
+	EventError     int16 = 0x20
+	EventTimeout   int16 = 0x40
+	EventConnected int16 = 0x80
+
+	OptCloseOnFree     = 1
+	OptThreadsafe      = 2
+	OptDeferCallbacks  = 4
+	OptUnlockCallbacks = 8
+
+	// TrigIgnoreWatermarks and TrigDeferCallbacks are bufferevent_trigger's
+	// options (BEV_TRIG_*).
+	TrigIgnoreWatermarks = 1 << 16
+	TrigDeferCallbacks   = OptDeferCallbacks
+	trigAllOpts          = TrigIgnoreWatermarks | TrigDeferCallbacks
+
+	// Flush modes.
+	FlushNormal   = 0
+	FlushFlush    = 1
+	FlushFinished = 2
+
+	// MaxSingleDefault is libevent's default cap on one read or write.
+	MaxSingleDefault = 16384
+)
+
+// Suspension reasons (libevent's BEV_SUSPEND_*): reading or writing can be
+// held off for several reasons at once; the user's enabled flags are kept.
+const (
+	SuspendWM     uint16 = 0x01 // input reached the read high watermark
+	SuspendBW     uint16 = 0x02 // rate limiting (later)
+	SuspendBWGrp  uint16 = 0x04
+	SuspendLookup uint16 = 0x08 // connect_hostname lookup in progress
+	SuspendFilt   uint16 = 0x10 // filter (later)
+)
+
+// Ctrl operations (libevent's bufferevent_ctrl_op).
+const (
+	CtrlSetFD = iota
+	CtrlGetFD
+	CtrlGetUnderlying
+	CtrlCancelAll
+)
+
+// CtrlData is union bufferevent_ctrl_data.
+type CtrlData struct {
+	Fd  int
+	Ptr unsafe.Pointer
+}
+
+// Watermark is struct event_watermark.
+type Watermark struct {
+	_    structs.HostLayout
+	Low  uintptr
+	High uintptr
+}
+
+// Header is struct bufferevent (bufferevent_struct.h, 392 bytes) followed by
+// goevent's private area. Offsets are ABI (see shared ABI.md); the private
+// area's layout is shared with capi/bufferevent.c.
+type Header struct {
+	_            structs.HostLayout
+	EvBase       unsafe.Pointer // 0
+	BeOps        unsafe.Pointer // 8: opaque tag naming the kind
+	EvRead       loop.Event     // 16
+	EvWrite      loop.Event     // 144
+	Input        unsafe.Pointer // 272
+	Output       unsafe.Pointer // 280
+	WmRead       Watermark      // 288
+	WmWrite      Watermark      // 304
+	ReadCB       unsafe.Pointer // 320
+	WriteCB      unsafe.Pointer // 328
+	ErrorCB      unsafe.Pointer // 336
+	CBArg        unsafe.Pointer // 344
+	TimeoutRead  loop.Timeval   // 352
+	TimeoutWrite loop.Timeval   // 368
+	Enabled      int16          // 384
+	_            [6]byte        // 386
+	// ---- goevent's private area (read by capi/bufferevent.c) ----
+	Lock    unsafe.Pointer // 392: the bufferevent's lock, nil if none
+	Handle  uint64         // 400: index of the Go-side BEV
+	Options int32          // 408: BEV_OPT_* given at creation
+	_       int32          // 412
+}
+
+// PublicSize is sizeof(struct bufferevent); HeaderSize is what is allocated.
+const (
+	PublicSize = 392
+	HeaderSize = unsafe.Sizeof(Header{})
+)
+
+// Private-area offsets, pinned by a test and mirrored in C.
+const (
+	OffLock    = 392
+	OffHandle  = 400
+	OffOptions = 408
+)
+
+// handle table: C holds integer handles, never Go pointers.
+var handles struct {
+	sync.RWMutex
+	tab  []*BEV // index 0 unused
+	free []uint64
+}
+
+func registerBEV(b *BEV) uint64 {
+	handles.Lock()
+	defer handles.Unlock()
+	if n := len(handles.free); n > 0 {
+		h := handles.free[n-1]
+		handles.free = handles.free[:n-1]
+		handles.tab[h] = b
+		return h
+	}
+	if len(handles.tab) == 0 {
+		handles.tab = append(handles.tab, nil)
+	}
+	handles.tab = append(handles.tab, b)
+	return uint64(len(handles.tab) - 1)
+}
+
+func unregisterBEV(h uint64) {
+	handles.Lock()
+	handles.tab[h] = nil
+	handles.free = append(handles.free, h)
+	handles.Unlock()
+}
+
+// FromPointer returns the bufferevent behind a struct bufferevent * made by
+// this package, or nil.
+func FromPointer(p unsafe.Pointer) *BEV {
+	if p == nil {
+		return nil
+	}
+	h := (*Header)(p).Handle
+	handles.RLock()
+	var b *BEV
+	if h < uint64(len(handles.tab)) {
+		b = handles.tab[h]
+	}
+	handles.RUnlock()
+	return b
+}
+
+// Live reports how many bufferevents exist (tests use it to prove frees).
+func Live() int {
+	handles.RLock()
+	defer handles.RUnlock()
+	n := 0
+	for _, b := range handles.tab {
+		if b != nil {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,387 @@
+package bufferevent
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"goevent/core/loop"
+)
+
+// sockState is the socket kind's part of a bufferevent.
+type sockState struct {
+	outWatch Watch // starts writing when data is added to the output
+}
+
+type socketOps struct{}
+
+// SocketOps is the socket kind (libevent's bufferevent_ops_socket).
+var SocketOps Ops = socketOps{}
+
+func (socketOps) Kind() string { return "socket" }
+
+// NewSocket is bufferevent_socket_new. base may be nil (the compat
+// constructor): the events then belong to the current global base.
+func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
+	b := newCommon(base, SocketOps, options)
+	if b == nil {
+		return nil
+	}
+	h := b.h
+	b.sock = &sockState{}
+	b.out.SetDrainsToFd()
+	env.Loop.Assign(&h.EvRead, base, fd, loop.EvRead|loop.EvPersist|loop.EvFinalize,
+		fnSockRead, unsafe.Pointer(h))
+	env.Loop.Assign(&h.EvWrite, base, fd, loop.EvWrite|loop.EvPersist|loop.EvFinalize,
+		fnSockWrite, unsafe.Pointer(h))
+	b.sock.outWatch = b.out.Watch(b.outbufChanged)
+	// Outside the bufferevent's own I/O the user may only consume input and
+	// only produce output, as in libevent.
+	b.in.Freeze(false)
+	b.out.Freeze(true)
+	return b
+}
+
+// outbufChanged starts the write event when data arrives in the output of
+// a bufferevent that wants to write and is not already waiting to.
+func (b *BEV) outbufChanged(_, added, _ int) {
+	h := b.h
+	if added > 0 && h.Enabled&EvWrite != 0 && b.writeSuspended == 0 &&
+		!env.Loop.Pending(&h.EvWrite, EvWrite) {
+		addEvent(&h.EvWrite, &h.TimeoutWrite)
+	}
+}
+
+func retriable(e unix.Errno) bool { return e == unix.EINTR || e == unix.EAGAIN }
+
+func sockReadCB(fd int32, what int16, arg unsafe.Pointer) {
+	b := FromPointer(arg)
+	if b == nil {
+		return
+	}
+	b.IncrefAndLock()
+	defer b.DecrefAndUnlock()
+	ev := EventReading
+	if what == loop.EvTimeout {
+		// Only a pure timeout counts: data that arrived with it wins.
+		b.sockError(EvRead, ev|EventTimeout, -1)
+		return
+	}
+	howmuch := -1
+	if high := b.h.WmRead.High; high != 0 {
+		howmuch = int(high) - b.in.Len()
+		if howmuch <= 0 {
+			// The mark was lowered under the data already held.
+			b.SuspendRead(SuspendWM)
+			return
+		}
+	}
+	if rm := b.readMax(); howmuch < 0 || howmuch > rm {
+		howmuch = rm
+	}
+	if b.readSuspended != 0 {
+		return
+	}
+	b.in.Unfreeze(false)
+	n, err := b.in.ReadFd(int(fd), howmuch)
+	b.in.Freeze(false)
+	switch {
+	case n < 0:
+		if retriable(err) {
+			return
+		}
+		if err == unix.ECONNREFUSED {
+			// Reported by the write side's connect check instead.
+			b.connectionRefused = true
+			return
+		}
+		b.sockError(EvRead, ev|EventError, int32(err))
+		return
+	case n == 0:
+		b.sockError(EvRead, ev|EventEOF, -1)
+		return
+	}
+	b.TriggerNolock(EvRead, 0)
+}
+
+// sockError stops the direction that failed and reports what.
+func (b *BEV) sockError(dir int16, what int16, errno int32) {
+	b.Disable(dir)
+	b.RunEventCB(what, 0, errno)
+}
+
+func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
+	b := FromPointer(arg)
+	if b == nil {
+		return
+	}
+	b.IncrefAndLock()
+	defer b.DecrefAndUnlock()
+	h := b.h
+	ev := EventWriting
+	if what == loop.EvTimeout {
+		b.sockError(EvWrite, ev|EventTimeout, -1)
+		return
+	}
+	connected := false
+	if b.connecting {
+		c, cerr := finishedConnecting(int(fd))
+		if b.connectionRefused {
+			b.connectionRefused = false
+			c, cerr = -1, unix.ECONNREFUSED
+		}
+		if c == 0 {
+			return
+		}
+		b.connecting = false
+		if c < 0 {
+			env.Loop.Del(&h.EvWrite)
+			env.Loop.Del(&h.EvRead)
+			b.RunEventCB(EventError, 0, int32(cerr))
+			return
+		}
+		connected = true
+		b.RunEventCB(EventConnected, 0, -1)
+		if h.Enabled&EvWrite == 0 || b.writeSuspended != 0 {
+			env.Loop.Del(&h.EvWrite)
+			return
+		}
+	}
+	atmost := b.writeMax()
+	if b.writeSuspended != 0 {
+		return
+	}
+	n := 0
+	if b.out.Len() > 0 {
+		var err unix.Errno
+		b.out.Unfreeze(true)
+		n, err = b.out.WriteFd(int(fd), atmost)
+		b.out.Freeze(true)
+		switch {
+		case n < 0:
+			if retriable(err) {
+				if b.out.Len() == 0 {
+					env.Loop.Del(&h.EvWrite)
+				}
+				return
+			}
+			b.sockError(EvWrite, ev|EventError, int32(err))
+			return
+		case n == 0:
+			b.sockError(EvWrite, ev|EventEOF, -1)
+			return
+		}
+	}
+	if b.out.Len() == 0 {
+		env.Loop.Del(&h.EvWrite)
+	}
+	// The write callback runs when the output is at or below the low
+	// watermark, except right after a connect that wrote nothing.
+	if n > 0 || !connected {
+		b.TriggerNolock(EvWrite, 0)
+	}
+}
+
+// finishedConnecting is evutil_socket_finished_connecting_: 1 connected,
+// 0 still in progress, -1 failed (with the error).
+func finishedConnecting(fd int) (int, unix.Errno) {
+	e, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return -1, err.(unix.Errno)
+	}
+	if e != 0 {
+		en := unix.Errno(e)
+		if en == unix.EINTR || en == unix.EINPROGRESS {
+			return 0, 0
+		}
+		return -1, en
+	}
+	return 1, 0
+}
+
+func (socketOps) Enable(b *BEV, what int16) int {
+	h := b.h
+	if what&EvRead != 0 && addEvent(&h.EvRead, &h.TimeoutRead) == -1 {
+		return -1
+	}
+	if what&EvWrite != 0 && addEvent(&h.EvWrite, &h.TimeoutWrite) == -1 {
+		return -1
+	}
+	return 0
+}
+
+func (socketOps) Disable(b *BEV, what int16) int {
+	h := b.h
+	if what&EvRead != 0 && env.Loop.Del(&h.EvRead) == -1 {
+		return -1
+	}
+	// A connect in progress keeps its write event: that is how the
+	// connect's completion is noticed.
+	if what&EvWrite != 0 && !b.connecting && env.Loop.Del(&h.EvWrite) == -1 {
+		return -1
+	}
+	return 0
+}
+
+func (socketOps) Unlink(*BEV) {}
+
+func (socketOps) Destruct(b *BEV) {
+	fd := int(b.h.EvRead.Fd)
+	if b.options&OptCloseOnFree != 0 && fd >= 0 {
+		unix.Close(fd)
+	}
+}
+
+func (socketOps) AdjTimeouts(b *BEV) int { return b.AdjExistingTimeouts() }
+
+// Flush on a socket does nothing and succeeds, as in libevent.
+func (socketOps) Flush(*BEV, int16, int) int { return 0 }
+
+func (socketOps) Ctrl(b *BEV, op int, d *CtrlData) int {
+	switch op {
+	case CtrlSetFD:
+		b.sockSetFd(d.Fd)
+		return 0
+	case CtrlGetFD:
+		d.Fd = int(b.h.EvRead.Fd)
+		return 0
+	}
+	return -1
+}
+
+// sockSetFd re-points both events at fd and restores whatever was enabled.
+func (b *BEV) sockSetFd(fd int) {
+	h := b.h
+	env.Loop.Del(&h.EvRead)
+	env.Loop.Del(&h.EvWrite)
+	env.Loop.Assign(&h.EvRead, h.EvBase, fd, loop.EvRead|loop.EvPersist|loop.EvFinalize,
+		fnSockRead, unsafe.Pointer(h))
+	env.Loop.Assign(&h.EvWrite, h.EvBase, fd, loop.EvWrite|loop.EvPersist|loop.EvFinalize,
+		fnSockWrite, unsafe.Pointer(h))
+	if fd >= 0 {
+		b.Enable(h.Enabled)
+	}
+}
+
+// PrioritySet is bufferevent_priority_set (socket kind only).
+func (b *BEV) PrioritySet(pri int) int {
+	b.Lock()
+	defer b.Unlock()
+	if b.sock == nil {
+		return -1
+	}
+	if env.Loop.PrioritySet(&b.h.EvRead, pri) == -1 {
+		return -1
+	}
+	if env.Loop.PrioritySet(&b.h.EvWrite, pri) == -1 {
+		return -1
+	}
+	b.deferred.SetPriority(pri)
+	return 0
+}
+
+// BaseSet is bufferevent_base_set (socket kind only).
+func (b *BEV) BaseSet(base unsafe.Pointer) int {
+	b.Lock()
+	defer b.Unlock()
+	if b.sock == nil {
+		return -1
+	}
+	b.h.EvBase = base
+	if env.Loop.BaseSet(base, &b.h.EvRead) == -1 {
+		return -1
+	}
+	return env.Loop.BaseSet(base, &b.h.EvWrite)
+}
+
+// Connect is bufferevent_socket_connect. sa/salen describe the address (nil
+// to only start watching an fd whose connect was started elsewhere).
+func (b *BEV) Connect(sa unsafe.Pointer, salen int) (int, unix.Errno) {
+	b.IncrefAndLock()
+	defer b.DecrefAndUnlock()
+	fd := b.GetFd()
+	ownfd := false
+	var errno unix.Errno
+	if fd < 0 {
+		if sa == nil {
+			return -1, 0
+		}
+		family := int(*(*uint16)(sa))
+		nfd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK, 0)
+		if err != nil {
+			return -1, err.(unix.Errno)
+		}
+		fd, ownfd = nfd, true
+	}
+	r := 0
+	if sa != nil {
+		r, errno = socketConnect(fd, sa, salen)
+		if r < 0 {
+			if ownfd {
+				unix.Close(fd)
+			}
+			return -1, errno
+		}
+	}
+	b.SetFd(fd)
+	switch r {
+	case 0:
+		if b.ops.Enable(b, EvWrite) == 0 {
+			b.connecting = true
+			return 0, 0
+		}
+	case 1:
+		// Connected at once: report it from the loop.
+		b.connecting = true
+		b.TriggerNolock(EvWrite, OptDeferCallbacks)
+		return 0, 0
+	default:
+		// Refused at once: report it from the loop, as libevent does.
+		b.RunEventCB(EventError, OptDeferCallbacks, int32(errno))
+		b.Disable(EvWrite | EvRead)
+		return 0, 0
+	}
+	return -1, 0
+}
+
+// socketConnect is evutil_socket_connect_ on an existing fd: 0 in
+// progress, 1 connected, 2 refused, -1 failed.
+func socketConnect(fd int, sa unsafe.Pointer, salen int) (int, unix.Errno) {
+	_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), uintptr(sa), uintptr(salen))
+	switch e {
+	case 0:
+		return 1, 0
+	case unix.EINTR, unix.EINPROGRESS:
+		return 0, e
+	case unix.ECONNREFUSED:
+		return 2, e
+	}
+	return -1, e
+}
+
+// ConnectHostname is bufferevent_socket_connect_hostname once the lookup
+// (done by the caller, synchronously, as libevent does without an evdns
+// base) has finished: result is the getaddrinfo status, sa the first
+// address. The event callback reports a failed lookup at once.
+func (b *BEV) ConnectHostname(result int, sa unsafe.Pointer, salen int) {
+	b.Lock()
+	b.dnsError = 0
+	b.SuspendWrite(SuspendLookup)
+	b.SuspendRead(SuspendLookup)
+	b.refcnt++
+	b.Unlock()
+
+	b.Lock()
+	b.UnsuspendWrite(SuspendLookup)
+	b.UnsuspendRead(SuspendLookup)
+	if result != 0 {
+		b.dnsError = result
+		b.RunEventCB(EventError, 0, -1)
+		b.DecrefAndUnlock()
+		return
+	}
+	if r, e := b.Connect(sa, salen); r < 0 {
+		b.RunEventCB(EventError, 0, int32(e))
+	}
+	b.DecrefAndUnlock()
+}
