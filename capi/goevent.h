@@ -55,8 +55,8 @@ struct ge_evbuffer {
 };
 
 /* Chain allocation as libevent sizes it: header + payload rounded up to a
- * power of two from 1024. Defined once in C (capi/mem.c) and used by both the
- * C fast paths and, through the Go allocator hook, the Go core. */
+ * power of two from 1024. Written twice, in chain.AllocSize (Go) and in
+ * capi/buffer.c (the C fast paths); the differential tests pin both. */
 #define GE_CHAIN_HEADER 48
 #define GE_MIN_CHAIN_ALLOC 1024
 #define GE_CHAIN_MAX_AUTO 4096

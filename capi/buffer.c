@@ -1,0 +1,1220 @@
+/*
+ * buffer.c: event2/buffer.h and event2/buffer_compat.h.
+ *
+ * Each function checks the fork guard and its arguments, takes the buffer's
+ * lock (both buffers' locks, in address order, for two-buffer calls), and
+ * calls the matching goev_evbuffer_* export in buffer.go, which does the work
+ * on core/evbuffer.
+ *
+ * Fast paths. While a buffer's `slow` flag is clear (no callbacks, not
+ * frozen) the most frequent calls run here without entering Go, as long as
+ * every chain they touch is plain allocator memory (no reference, file,
+ * multicast or pinned chain, whose release needs Go):
+ *   evbuffer_add          all of it: appending, realigning, a new chain;
+ *   evbuffer_drain        all of it;
+ *   evbuffer_remove/copyout  when no sendfile chain is read;
+ *   evbuffer_add_buffer   moving the chains;
+ *   evbuffer_readln       when the line ends in the first chain;
+ *   evbuffer_pullup       when the bytes are already contiguous;
+ *   evbuffer_get_length, get_contiguous_space, lock/unlock, set/clear_flags
+ *                         always (they only read or flip head fields).
+ * They make exactly the chain changes libevent makes (and core/evbuffer makes
+ * on its side), so the layout programs observe through evbuffer_peek or
+ * evbuffer_reserve_space is the same either way; the differential tests run
+ * every operation through both. Whatever they cannot finish they hand to Go
+ * before changing anything. The layouts involved are in goevent.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/buffer_compat.h>
+#include <event2/thread.h>
+
+#include "goevent.h"
+#include "_cgo_export.h"
+
+#define GEB(b) ((struct ge_evbuffer *)(void *)(b))
+
+/* Longest add/prepend handed to Go as one slice; libevent fails such
+ * requests anyway (no allocator can satisfy them). */
+#define GE_MAX_SLICE ((size_t)1 << 46)
+
+static inline void buf_lock(const struct evbuffer *b)
+{
+	void *l = GEB(b)->lock;
+	if (l)
+		ge_lock_acquire(l);
+}
+
+static inline void buf_unlock(const struct evbuffer *b)
+{
+	void *l = GEB(b)->lock;
+	if (l)
+		ge_lock_release(l);
+}
+
+/* Both buffers' locks, lower address first, each lock once (two buffers
+ * may share one, as a bufferevent pair's do). */
+static void buf_lock2(const struct evbuffer *a, const struct evbuffer *b)
+{
+	void *la = GEB(a)->lock, *lb = GEB(b)->lock;
+	if ((uintptr_t)la > (uintptr_t)lb) {
+		void *t = la;
+		la = lb;
+		lb = t;
+	}
+	if (la)
+		ge_lock_acquire(la);
+	if (lb && lb != la)
+		ge_lock_acquire(lb);
+}
+
+static void buf_unlock2(const struct evbuffer *a, const struct evbuffer *b)
+{
+	void *la = GEB(a)->lock, *lb = GEB(b)->lock;
+	if (lb && lb != la)
+		ge_lock_release(lb);
+	if (la)
+		ge_lock_release(la);
+}
+
+/* The chain allocation libevent makes for `payload` bytes: header plus
+ * payload rounded up to a power of two from 1024. 0 if too large for the
+ * fast paths (Go handles the rest). */
+static inline size_t chain_alloc_size(size_t payload)
+{
+	if (payload > ((size_t)1 << 40))
+		return 0;
+	size_t need = payload + GE_CHAIN_HEADER, n = GE_MIN_CHAIN_ALLOC;
+	while (n < need)
+		n <<= 1;
+	return n;
+}
+
+static struct ge_chain *chain_new(size_t payload)
+{
+	size_t n = chain_alloc_size(payload);
+	struct ge_chain *c = n ? ge_malloc(n) : NULL;
+	if (!c)
+		return NULL;
+	c->next = NULL;
+	c->buffer_len = n - GE_CHAIN_HEADER;
+	c->misalign = 0;
+	c->off = 0;
+	c->flags = 0;
+	c->refcnt = 1;
+	c->buffer = (unsigned char *)c + GE_CHAIN_HEADER;
+	return c;
+}
+
+/* Plain: owned by the buffer alone, freed with ge_free and nothing else. */
+static inline int chain_plain(const struct ge_chain *c)
+{
+	return c->flags == 0 && c->refcnt == 1;
+}
+
+static void free_chain_list(struct ge_chain *c)
+{
+	while (c) {
+		struct ge_chain *next = c->next;
+		ge_free(c);
+		c = next;
+	}
+}
+
+/* Go hands over lists of chains it is done with (see ReleaseChains). */
+void ge_buffer_release_chains(void *head)
+{
+	free_chain_list(head);
+}
+
+/* With no callbacks registered (slow == 0) libevent resets the counts after
+ * every change. */
+static inline void no_callbacks(struct ge_evbuffer *b)
+{
+	b->n_add_for_cb = b->n_del_for_cb = 0;
+}
+
+/* The link where a new last chain goes: after the last chain with data and
+ * any pinned empty chains. The empty chains from there on are the ones
+ * libevent frees before inserting; *plain says whether all of them are plain.
+ * `extra` is data about to be written into *last_with_datap (so that it will
+ * no longer count as empty). */
+static struct ge_chain **trailing_link(struct ge_evbuffer *b, size_t extra,
+    int *plain)
+{
+	struct ge_chain **ch = b->last_with_datap;
+	while (*ch) {
+		struct ge_chain *x = *ch;
+		size_t off = x->off + (ch == b->last_with_datap ? extra : 0);
+		if (off == 0 && !(x->flags & (GE_CHAIN_PINNED_R | GE_CHAIN_PINNED_W)))
+			break;
+		ch = &x->next;
+	}
+	*plain = 1;
+	for (struct ge_chain *x = *ch; x; x = x->next)
+		if (!chain_plain(x))
+			*plain = 0;
+	return ch;
+}
+
+/* evbuffer_add without callbacks; 0 if Go must do it (nothing changed). */
+static int add_fast(struct ge_evbuffer *b, const void *data, size_t datlen)
+{
+	struct ge_chain *c = *b->last_with_datap;
+	if (c == NULL) {
+		/* No chain yet: one sized for the data. */
+		if ((c = chain_new(datlen)) == NULL)
+			return 0;
+		if (datlen)
+			memcpy(c->buffer, data, datlen);
+		c->off = datlen;
+		b->first = b->last = c;
+		b->total_len = datlen;
+		no_callbacks(b);
+		return 1;
+	}
+	size_t remain = 0;
+	if (!(c->flags & GE_CHAIN_IMMUTABLE)) {
+		remain = c->buffer_len - c->misalign - c->off;
+		if (remain >= datlen) {
+			if (datlen)
+				memcpy(c->buffer + c->misalign + c->off, data, datlen);
+			c->off += datlen;
+			b->total_len += datlen;
+			no_callbacks(b);
+			return 1;
+		}
+		/* Realign when that is cheap: the chain is less than half
+		 * full and at most 2048 bytes move (libevent's rule). */
+		if (!(c->flags & (GE_CHAIN_PINNED_R | GE_CHAIN_PINNED_W)) &&
+		    c->buffer_len - c->off >= datlen &&
+		    c->off < c->buffer_len / 2 && c->off <= 2048) {
+			memmove(c->buffer, c->buffer + c->misalign, c->off);
+			c->misalign = 0;
+			memcpy(c->buffer + c->off, data, datlen);
+			c->off += datlen;
+			b->total_len += datlen;
+			no_callbacks(b);
+			return 1;
+		}
+	}
+	/* A new chain: twice the last one up to 4096, or the data's size. */
+	int plain;
+	struct ge_chain **ch = trailing_link(b, remain, &plain);
+	if (!plain)
+		return 0;
+	size_t size = c->buffer_len;
+	if (size <= GE_CHAIN_MAX_AUTO / 2)
+		size <<= 1;
+	if (datlen > size)
+		size = datlen;
+	struct ge_chain *tmp = chain_new(size);
+	if (!tmp)
+		return 0;
+	if (remain) {
+		memcpy(c->buffer + c->misalign + c->off, data, remain);
+		c->off += remain;
+		data = (const unsigned char *)data + remain;
+		datlen -= remain;
+	}
+	memcpy(tmp->buffer, data, datlen);
+	tmp->off = datlen;
+	free_chain_list(*ch);
+	*ch = tmp;
+	if (datlen) /* 0 only when appending nothing after an immutable chain */
+		b->last_with_datap = ch;
+	b->last = tmp;
+	b->total_len += remain + datlen;
+	no_callbacks(b);
+	return 1;
+}
+
+/* evbuffer_drain without callbacks; 0 if Go must do it (nothing changed). */
+static int drain_fast(struct ge_evbuffer *b, size_t len)
+{
+	struct ge_chain *c = b->first, *x;
+	if (b->total_len == 0)
+		return 1;
+	if (c->off > len) {
+		/* Within the first chain: the common case. */
+		c->misalign += len;
+		c->off -= len;
+		b->total_len -= len;
+		no_callbacks(b);
+		return 1;
+	}
+	if (len >= b->total_len) {
+		/* Everything: every chain goes (none may be read-pinned, which
+		 * plain excludes). */
+		for (x = c; x; x = x->next)
+			if (!chain_plain(x))
+				return 0;
+		free_chain_list(c);
+		b->first = b->last = NULL;
+		b->last_with_datap = &b->first;
+		b->total_len = 0;
+		no_callbacks(b);
+		return 1;
+	}
+	/* Whole leading chains go, the rest comes off the next one. */
+	size_t remaining = len;
+	for (x = c; remaining >= x->off; x = x->next) {
+		if (!chain_plain(x))
+			return 0;
+		remaining -= x->off;
+	}
+	remaining = len;
+	while (remaining >= c->off) {
+		struct ge_chain *next = c->next;
+		remaining -= c->off;
+		if (c == *b->last_with_datap || &c->next == b->last_with_datap)
+			b->last_with_datap = &b->first;
+		ge_free(c);
+		c = next;
+	}
+	b->first = c;
+	c->misalign += remaining;
+	c->off -= remaining;
+	b->total_len -= len;
+	no_callbacks(b);
+	return 1;
+}
+
+/* Copies n bytes (n <= total_len) from the front; 0 if a sendfile chain is
+ * in the way (its bytes live in a file; Go reads them). */
+static int copy_front(const struct ge_evbuffer *b, unsigned char *out, size_t n)
+{
+	const struct ge_chain *c;
+	for (c = b->first; n; c = c->next) {
+		if (c->flags & GE_CHAIN_SENDFILE)
+			return 0;
+		size_t k = c->off < n ? c->off : n;
+		if (k)
+			memcpy(out, c->buffer + c->misalign, k);
+		out += k;
+		n -= k;
+	}
+	return 1;
+}
+
+#define NULL_BUF(fn, b, failval) do { \
+	if (__builtin_expect((b) == NULL, 0)) { \
+		GE_BADARG(fn, "NULL buffer"); \
+		return failval; \
+	} \
+} while (0)
+#define NULL_BUF_VOID(fn, b) do { \
+	if (__builtin_expect((b) == NULL, 0)) { \
+		GE_BADARG(fn, "NULL buffer"); \
+		return; \
+	} \
+} while (0)
+
+/* ---- trampolines Go calls user callbacks through ---------------------- */
+
+void ge_buffer_run_cb(void *fn, void *buf, size_t orig, size_t added,
+    size_t deleted, void *arg)
+{
+	struct evbuffer_cb_info info;
+	info.orig_size = orig;
+	info.n_added = added;
+	info.n_deleted = deleted;
+	((evbuffer_cb_func)fn)((struct evbuffer *)buf, &info, arg);
+}
+
+void ge_buffer_run_obsolete_cb(void *fn, void *buf, size_t oldlen,
+    size_t newlen, void *arg)
+{
+	((evbuffer_cb)fn)((struct evbuffer *)buf, oldlen, newlen, arg);
+}
+
+void ge_buffer_run_ref_cleanup(void *fn, void *data, size_t len, void *extra)
+{
+	((evbuffer_ref_cleanup_cb)fn)(data, len, extra);
+}
+
+void ge_buffer_run_seg_cleanup(void *fn, void *seg, int flags, void *arg)
+{
+	((evbuffer_file_segment_cleanup_cb)fn)(
+	    (const struct evbuffer_file_segment *)seg, flags, arg);
+}
+
+/* ---- life cycle, locking, flags --------------------------------------- */
+
+struct evbuffer *evbuffer_new(void)
+{
+	GE_FORK_GUARD("evbuffer_new", NULL);
+	return goev_evbuffer_new();
+}
+
+void evbuffer_free(struct evbuffer *buf)
+{
+	GE_FORK_GUARD_VOID("evbuffer_free");
+	NULL_BUF_VOID("evbuffer_free", buf);
+	void *lk = GEB(buf)->lock;
+	if (lk)
+		ge_lock_acquire(lk);
+	int own = goev_evbuffer_free(buf);
+	/* buf may be gone now; only the saved lock pointer is used. */
+	if (lk) {
+		ge_lock_release(lk);
+		if (own)
+			ge_lock_free(lk, EVTHREAD_LOCKTYPE_RECURSIVE);
+	}
+}
+
+int evbuffer_enable_locking(struct evbuffer *buf, void *lock)
+{
+	GE_FORK_GUARD("evbuffer_enable_locking", -1);
+	NULL_BUF("evbuffer_enable_locking", buf, -1);
+	if (GEB(buf)->lock)
+		return -1;
+	int own = 0;
+	if (!lock) {
+		/* NULL without evthread_use_pthreads (or custom callbacks)
+		 * fails, as in libevent. */
+		lock = ge_lock_alloc(EVTHREAD_LOCKTYPE_RECURSIVE);
+		if (!lock)
+			return -1;
+		own = 1;
+	}
+	return goev_evbuffer_enable_locking(buf, lock, own);
+}
+
+void evbuffer_lock(struct evbuffer *buf)
+{
+	GE_FORK_GUARD_VOID("evbuffer_lock");
+	NULL_BUF_VOID("evbuffer_lock", buf);
+	buf_lock(buf);
+}
+
+void evbuffer_unlock(struct evbuffer *buf)
+{
+	GE_FORK_GUARD_VOID("evbuffer_unlock");
+	NULL_BUF_VOID("evbuffer_unlock", buf);
+	buf_unlock(buf);
+}
+
+int evbuffer_set_flags(struct evbuffer *buf, ev_uint64_t flags)
+{
+	GE_FORK_GUARD("evbuffer_set_flags", -1);
+	NULL_BUF("evbuffer_set_flags", buf, -1);
+	buf_lock(buf);
+	GEB(buf)->flags |= (uint32_t)flags;
+	buf_unlock(buf);
+	return 0;
+}
+
+int evbuffer_clear_flags(struct evbuffer *buf, ev_uint64_t flags)
+{
+	GE_FORK_GUARD("evbuffer_clear_flags", -1);
+	NULL_BUF("evbuffer_clear_flags", buf, -1);
+	buf_lock(buf);
+	GEB(buf)->flags &= ~(uint32_t)flags;
+	buf_unlock(buf);
+	return 0;
+}
+
+int evbuffer_freeze(struct evbuffer *buf, int at_front)
+{
+	GE_FORK_GUARD("evbuffer_freeze", -1);
+	NULL_BUF("evbuffer_freeze", buf, -1);
+	buf_lock(buf);
+	int r = goev_evbuffer_freeze(buf, at_front, 1);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_unfreeze(struct evbuffer *buf, int at_front)
+{
+	GE_FORK_GUARD("evbuffer_unfreeze", -1);
+	NULL_BUF("evbuffer_unfreeze", buf, -1);
+	buf_lock(buf);
+	int r = goev_evbuffer_freeze(buf, at_front, 0);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_defer_callbacks(struct evbuffer *buf, struct event_base *base)
+{
+	GE_FORK_GUARD("evbuffer_defer_callbacks", -1);
+	NULL_BUF("evbuffer_defer_callbacks", buf, -1);
+	if (!base) {
+		GE_BADARG("evbuffer_defer_callbacks", "NULL event_base");
+		return -1;
+	}
+	buf_lock(buf);
+	int r = goev_evbuffer_defer_callbacks(buf, base);
+	buf_unlock(buf);
+	return r;
+}
+
+/* ---- sizes -------------------------------------------------------------- */
+
+size_t evbuffer_get_length(const struct evbuffer *buf)
+{
+	GE_FORK_GUARD("evbuffer_get_length", 0);
+	NULL_BUF("evbuffer_get_length", buf, 0);
+	const struct ge_evbuffer *b = GEB(buf);
+	if (!b->lock)
+		return b->total_len;
+	ge_lock_acquire(b->lock);
+	size_t n = b->total_len;
+	ge_lock_release(b->lock);
+	return n;
+}
+
+size_t evbuffer_get_contiguous_space(const struct evbuffer *buf)
+{
+	GE_FORK_GUARD("evbuffer_get_contiguous_space", 0);
+	NULL_BUF("evbuffer_get_contiguous_space", buf, 0);
+	buf_lock(buf);
+	const struct ge_chain *c = GEB(buf)->first;
+	size_t n = c ? c->off : 0;
+	buf_unlock(buf);
+	return n;
+}
+
+/* ---- adding --------------------------------------------------------------- */
+
+int evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
+{
+	GE_FORK_GUARD("evbuffer_add", -1);
+	NULL_BUF("evbuffer_add", buf, -1);
+	if (__builtin_expect(!data && datlen, 0)) {
+		GE_BADARG("evbuffer_add", "NULL data");
+		return -1;
+	}
+	struct ge_evbuffer *b = GEB(buf);
+	void *lk = b->lock;
+	int r = 0;
+	if (lk)
+		ge_lock_acquire(lk);
+	if (datlen > SIZE_MAX - b->total_len || datlen > GE_MAX_SLICE)
+		r = -1; /* libevent: overflow, or no memory for the chain */
+	else if (b->slow || !add_fast(b, data, datlen))
+		r = goev_evbuffer_add(buf, (void *)data, datlen);
+	if (lk)
+		ge_lock_release(lk);
+	return r;
+}
+
+int evbuffer_prepend(struct evbuffer *buf, const void *data, size_t datlen)
+{
+	GE_FORK_GUARD("evbuffer_prepend", -1);
+	NULL_BUF("evbuffer_prepend", buf, -1);
+	if (!data && datlen) {
+		GE_BADARG("evbuffer_prepend", "NULL data");
+		return -1;
+	}
+	buf_lock(buf);
+	int r;
+	if (datlen > GE_MAX_SLICE)
+		r = -1;
+	else
+		r = goev_evbuffer_prepend(buf, (void *)data, datlen);
+	buf_unlock(buf);
+	return r;
+}
+
+/* evbuffer_add_buffer without callbacks: the chains change hands. 0 if Go
+ * must do it (a pinned or non-plain chain would have to be freed or kept). */
+static int add_buffer_fast(struct ge_evbuffer *out, struct ge_evbuffer *in)
+{
+	if (in->total_len == 0 || out == in)
+		return 1;
+	if (in->last && (in->last->flags & GE_CHAIN_PINNED_R))
+		return 0;
+	if (out->total_len == 0) {
+		/* out may hold empty chains; they go, in's list is taken. */
+		for (struct ge_chain *x = out->first; x; x = x->next)
+			if (!chain_plain(x))
+				return 0;
+		free_chain_list(out->first);
+		out->first = in->first;
+		out->last_with_datap = in->last_with_datap == &in->first ?
+		    &out->first : in->last_with_datap;
+		out->total_len = in->total_len;
+	} else {
+		int plain;
+		struct ge_chain **ch = trailing_link(out, 0, &plain);
+		if (!plain)
+			return 0;
+		free_chain_list(*ch);
+		*ch = in->first;
+		out->last_with_datap = in->last_with_datap == &in->first ?
+		    ch : in->last_with_datap;
+		out->total_len += in->total_len;
+	}
+	out->last = in->last;
+	in->first = in->last = NULL;
+	in->last_with_datap = &in->first;
+	in->total_len = 0;
+	no_callbacks(in);
+	no_callbacks(out);
+	return 1;
+}
+
+int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
+{
+	GE_FORK_GUARD("evbuffer_add_buffer", -1);
+	NULL_BUF("evbuffer_add_buffer", outbuf, -1);
+	NULL_BUF("evbuffer_add_buffer", inbuf, -1);
+	buf_lock2(inbuf, outbuf);
+	int r = 0;
+	if (GEB(outbuf)->slow || GEB(inbuf)->slow ||
+	    !add_buffer_fast(GEB(outbuf), GEB(inbuf)))
+		r = goev_evbuffer_add_buffer(outbuf, inbuf);
+	buf_unlock2(inbuf, outbuf);
+	return r;
+}
+
+int evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
+{
+	GE_FORK_GUARD("evbuffer_prepend_buffer", -1);
+	NULL_BUF("evbuffer_prepend_buffer", dst, -1);
+	NULL_BUF("evbuffer_prepend_buffer", src, -1);
+	buf_lock2(src, dst);
+	int r = goev_evbuffer_prepend_buffer(dst, src);
+	buf_unlock2(src, dst);
+	return r;
+}
+
+int evbuffer_add_buffer_reference(struct evbuffer *outbuf,
+    struct evbuffer *inbuf)
+{
+	GE_FORK_GUARD("evbuffer_add_buffer_reference", -1);
+	NULL_BUF("evbuffer_add_buffer_reference", outbuf, -1);
+	NULL_BUF("evbuffer_add_buffer_reference", inbuf, -1);
+	buf_lock2(inbuf, outbuf);
+	int r = goev_evbuffer_add_buffer_reference(outbuf, inbuf);
+	buf_unlock2(inbuf, outbuf);
+	return r;
+}
+
+int evbuffer_add_reference(struct evbuffer *outbuf, const void *data,
+    size_t datlen, evbuffer_ref_cleanup_cb cleanupfn, void *cleanupfn_arg)
+{
+	GE_FORK_GUARD("evbuffer_add_reference", -1);
+	NULL_BUF("evbuffer_add_reference", outbuf, -1);
+	if (!data && datlen) {
+		/* libevent accepts it and crashes when the bytes are read. */
+		GE_BADARG("evbuffer_add_reference", "NULL data");
+		return -1;
+	}
+	buf_lock(outbuf);
+	int r = goev_evbuffer_add_reference(outbuf, (void *)data, datlen,
+	    (void *)cleanupfn, cleanupfn_arg);
+	buf_unlock(outbuf);
+	return r;
+}
+
+size_t evbuffer_add_iovec(struct evbuffer *buf, struct evbuffer_iovec *vec,
+    int n_vec)
+{
+	GE_FORK_GUARD("evbuffer_add_iovec", 0);
+	NULL_BUF("evbuffer_add_iovec", buf, 0);
+	if (!vec && n_vec > 0) {
+		GE_BADARG("evbuffer_add_iovec", "NULL vector");
+		return 0;
+	}
+	buf_lock(buf);
+	size_t r = goev_evbuffer_add_iovec(buf, vec, n_vec);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
+{
+	GE_FORK_GUARD("evbuffer_add_vprintf", -1);
+	NULL_BUF("evbuffer_add_vprintf", buf, -1);
+	if (!fmt) {
+		GE_BADARG("evbuffer_add_vprintf", "NULL format");
+		return -1;
+	}
+	/* Format here (varargs cannot cross into Go), then let Go place the
+	 * text exactly where libevent's in-place vsnprintf would have. */
+	char small[512], *text = small;
+	va_list aq;
+	va_copy(aq, ap);
+	int n = vsnprintf(small, sizeof(small), fmt, aq);
+	va_end(aq);
+	if (n >= (int)sizeof(small)) {
+		text = malloc((size_t)n + 1);
+		if (!text)
+			return -1;
+		va_copy(aq, ap);
+		vsnprintf(text, (size_t)n + 1, fmt, aq);
+		va_end(aq);
+	}
+	buf_lock(buf);
+	int r = goev_evbuffer_add_printf(buf, text, n);
+	buf_unlock(buf);
+	if (text != small)
+		free(text);
+	return r;
+}
+
+int evbuffer_add_printf(struct evbuffer *buf, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int r = evbuffer_add_vprintf(buf, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+int evbuffer_add_file(struct evbuffer *buf, int fd, ev_off_t offset,
+    ev_off_t length)
+{
+	GE_FORK_GUARD("evbuffer_add_file", -1);
+	NULL_BUF("evbuffer_add_file", buf, -1);
+	int err = 0;
+	buf_lock(buf);
+	int r = goev_evbuffer_add_file(buf, fd, offset, length, &err);
+	buf_unlock(buf);
+	if (err)
+		errno = err;
+	return r;
+}
+
+struct evbuffer_file_segment *evbuffer_file_segment_new(int fd,
+    ev_off_t offset, ev_off_t length, unsigned flags)
+{
+	GE_FORK_GUARD("evbuffer_file_segment_new", NULL);
+	int err = 0;
+	struct evbuffer_file_segment *seg =
+	    goev_evbuffer_file_segment_new(fd, offset, length, flags, &err);
+	if (err)
+		errno = err;
+	return seg;
+}
+
+void evbuffer_file_segment_free(struct evbuffer_file_segment *seg)
+{
+	GE_FORK_GUARD_VOID("evbuffer_file_segment_free");
+	if (!seg) {
+		GE_BADARG("evbuffer_file_segment_free", "NULL segment");
+		return;
+	}
+	goev_evbuffer_file_segment_free(seg);
+}
+
+void evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment *seg,
+    evbuffer_file_segment_cleanup_cb cb, void *arg)
+{
+	GE_FORK_GUARD_VOID("evbuffer_file_segment_add_cleanup_cb");
+	if (!seg) {
+		GE_BADARG("evbuffer_file_segment_add_cleanup_cb", "NULL segment");
+		return;
+	}
+	goev_evbuffer_file_segment_add_cleanup_cb(seg, (void *)cb, arg);
+}
+
+int evbuffer_add_file_segment(struct evbuffer *buf,
+    struct evbuffer_file_segment *seg, ev_off_t offset, ev_off_t length)
+{
+	GE_FORK_GUARD("evbuffer_add_file_segment", -1);
+	NULL_BUF("evbuffer_add_file_segment", buf, -1);
+	if (!seg) {
+		GE_BADARG("evbuffer_add_file_segment", "NULL segment");
+		return -1;
+	}
+	int err = 0;
+	buf_lock(buf);
+	int r = goev_evbuffer_add_file_segment(buf, seg, offset, length, &err);
+	buf_unlock(buf);
+	if (err)
+		errno = err;
+	return r;
+}
+
+/* ---- removing ----------------------------------------------------------- */
+
+int evbuffer_drain(struct evbuffer *buf, size_t len)
+{
+	GE_FORK_GUARD("evbuffer_drain", -1);
+	NULL_BUF("evbuffer_drain", buf, -1);
+	struct ge_evbuffer *b = GEB(buf);
+	void *lk = b->lock;
+	int r = 0;
+	if (lk)
+		ge_lock_acquire(lk);
+	if (b->slow || !drain_fast(b, len))
+		r = goev_evbuffer_drain(buf, len);
+	if (lk)
+		ge_lock_release(lk);
+	return r;
+}
+
+/* Copies into a NULL destination are harmless in libevent only when nothing
+ * would be copied. */
+static int null_dest_ok(struct evbuffer *buf)
+{
+	buf_lock(buf);
+	size_t n = GEB(buf)->total_len;
+	buf_unlock(buf);
+	return n == 0;
+}
+
+int evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
+{
+	GE_FORK_GUARD("evbuffer_remove", -1);
+	NULL_BUF("evbuffer_remove", buf, -1);
+	if (!data && datlen) {
+		if (null_dest_ok(buf))
+			return 0;
+		GE_BADARG("evbuffer_remove", "NULL destination");
+		return -1;
+	}
+	struct ge_evbuffer *b = GEB(buf);
+	buf_lock(buf);
+	int r;
+	size_t n = datlen < b->total_len ? datlen : b->total_len;
+	if (!b->slow && n <= INT_MAX && copy_front(b, data, n)) {
+		/* Copied; now the drain libevent's remove does. */
+		r = (int)n;
+		if (n && !drain_fast(b, n))
+			goev_evbuffer_drain(buf, n);
+	} else {
+		r = goev_evbuffer_remove(buf, data, datlen);
+	}
+	buf_unlock(buf);
+	return r;
+}
+
+ev_ssize_t evbuffer_copyout(struct evbuffer *buf, void *data, size_t datlen)
+{
+	return evbuffer_copyout_from(buf, NULL, data, datlen);
+}
+
+ev_ssize_t evbuffer_copyout_from(struct evbuffer *buf,
+    const struct evbuffer_ptr *pos, void *data, size_t datlen)
+{
+	GE_FORK_GUARD("evbuffer_copyout_from", -1);
+	NULL_BUF("evbuffer_copyout_from", buf, -1);
+	if (!data && datlen) {
+		if (null_dest_ok(buf))
+			return 0;
+		GE_BADARG("evbuffer_copyout_from", "NULL destination");
+		return -1;
+	}
+	struct ge_evbuffer *b = GEB(buf);
+	buf_lock(buf);
+	ev_ssize_t r;
+	size_t n = datlen < b->total_len ? datlen : b->total_len;
+	if (!pos && !b->slow && copy_front(b, data, n))
+		r = (ev_ssize_t)n;
+	else
+		r = goev_evbuffer_copyout_from(buf, (void *)pos, data, datlen);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
+    size_t datlen)
+{
+	GE_FORK_GUARD("evbuffer_remove_buffer", -1);
+	NULL_BUF("evbuffer_remove_buffer", src, -1);
+	NULL_BUF("evbuffer_remove_buffer", dst, -1);
+	buf_lock2(src, dst);
+	int r = goev_evbuffer_remove_buffer(src, dst, datlen);
+	buf_unlock2(src, dst);
+	return r;
+}
+
+/* Where the first line ends, for evbuffer_readln's fast path: only when the
+ * end-of-line marker starts in the first chain, which is then where libevent
+ * finds it too. Sets *n (line length) and *eol (marker length); 0 if Go must
+ * look. */
+static int find_line(const struct ge_evbuffer *b, int style, size_t *n,
+    size_t *eol)
+{
+	const struct ge_chain *c = b->first;
+	if (!c || (c->flags & GE_CHAIN_SENDFILE))
+		return 0;
+	const unsigned char *p = c->buffer + c->misalign, *q;
+	size_t len = c->off;
+	switch (style) {
+	case EVBUFFER_EOL_LF:
+	case EVBUFFER_EOL_NUL:
+		q = memchr(p, style == EVBUFFER_EOL_LF ? '\n' : '\0', len);
+		if (!q)
+			return 0;
+		*n = (size_t)(q - p);
+		*eol = 1;
+		return 1;
+	case EVBUFFER_EOL_CRLF:
+		q = memchr(p, '\n', len);
+		if (!q)
+			return 0;
+		*n = (size_t)(q - p);
+		*eol = 1;
+		if (*n > 0 && q[-1] == '\r') {
+			(*n)--;
+			*eol = 2;
+		}
+		return 1;
+	case EVBUFFER_EOL_CRLF_STRICT:
+		q = memmem(p, len, "\r\n", 2);
+		if (!q)
+			return 0;
+		*n = (size_t)(q - p);
+		*eol = 2;
+		return 1;
+	case EVBUFFER_EOL_ANY: {
+		size_t i;
+		for (i = 0; i < len && p[i] != '\r' && p[i] != '\n'; i++)
+			;
+		if (i == len)
+			return 0;
+		*n = i;
+		/* The run of CR/LF may go on in the next chains. */
+		size_t k = 0;
+		for (; c; c = c->next) {
+			if (c->flags & GE_CHAIN_SENDFILE)
+				return 0;
+			const unsigned char *d = c->buffer + c->misalign;
+			size_t j = c == b->first ? i : 0;
+			while (j < c->off && (d[j] == '\r' || d[j] == '\n')) {
+				j++;
+				k++;
+			}
+			if (j < c->off)
+				break;
+		}
+		*eol = k;
+		return 1;
+	}
+	}
+	return 0;
+}
+
+char *evbuffer_readln(struct evbuffer *buf, size_t *n_read_out,
+    enum evbuffer_eol_style eol_style)
+{
+	GE_FORK_GUARD("evbuffer_readln", NULL);
+	if (!buf) {
+		GE_BADARG("evbuffer_readln", "NULL buffer");
+		if (n_read_out)
+			*n_read_out = 0;
+		return NULL;
+	}
+	struct ge_evbuffer *b = GEB(buf);
+	buf_lock(buf);
+	char *r;
+	size_t n, eol;
+	if (!b->slow && find_line(b, (int)eol_style, &n, &eol) &&
+	    (r = ge_malloc(n + 1)) != NULL) {
+		/* libevent: remove the line (copy, drain), then drain the
+		 * marker; the line is in the first chain. */
+		const struct ge_chain *c = b->first;
+		memcpy(r, c->buffer + c->misalign, n);
+		r[n] = '\0';
+		if (n && !drain_fast(b, n))
+			goev_evbuffer_drain(buf, n);
+		if (!drain_fast(b, eol))
+			goev_evbuffer_drain(buf, eol);
+		if (n_read_out)
+			*n_read_out = n;
+	} else {
+		r = goev_evbuffer_readln(buf, n_read_out, (int)eol_style);
+	}
+	buf_unlock(buf);
+	return r;
+}
+
+char *evbuffer_readline(struct evbuffer *buf)
+{
+	return evbuffer_readln(buf, NULL, EVBUFFER_EOL_ANY);
+}
+
+unsigned char *evbuffer_pullup(struct evbuffer *buf, ev_ssize_t size)
+{
+	GE_FORK_GUARD("evbuffer_pullup", NULL);
+	NULL_BUF("evbuffer_pullup", buf, NULL);
+	struct ge_evbuffer *b = GEB(buf);
+	buf_lock(buf);
+	unsigned char *r;
+	struct ge_chain *c = b->first;
+	size_t want = size < 0 ? b->total_len : (size_t)size;
+	/* Already contiguous (and not a sendfile chain, whose bytes Go must
+	 * fetch): nothing to change, no need to enter Go. */
+	if (c && want != 0 && want <= b->total_len && c->off >= want &&
+	    !(c->flags & GE_CHAIN_SENDFILE))
+		r = c->buffer + c->misalign;
+	else
+		r = goev_evbuffer_pullup(buf, size);
+	buf_unlock(buf);
+	return r;
+}
+
+/* ---- space -------------------------------------------------------------- */
+
+int evbuffer_expand(struct evbuffer *buf, size_t datlen)
+{
+	GE_FORK_GUARD("evbuffer_expand", -1);
+	NULL_BUF("evbuffer_expand", buf, -1);
+	buf_lock(buf);
+	int r = goev_evbuffer_expand(buf, datlen);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_reserve_space(struct evbuffer *buf, ev_ssize_t size,
+    struct evbuffer_iovec *vec, int n_vec)
+{
+	GE_FORK_GUARD("evbuffer_reserve_space", -1);
+	NULL_BUF("evbuffer_reserve_space", buf, -1);
+	if (!vec && n_vec > 0) {
+		GE_BADARG("evbuffer_reserve_space", "NULL vector");
+		return -1;
+	}
+	buf_lock(buf);
+	int r = goev_evbuffer_reserve_space(buf, size, vec, n_vec);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_commit_space(struct evbuffer *buf, struct evbuffer_iovec *vec,
+    int n_vecs)
+{
+	GE_FORK_GUARD("evbuffer_commit_space", -1);
+	NULL_BUF("evbuffer_commit_space", buf, -1);
+	if (!vec && n_vecs > 0) {
+		GE_BADARG("evbuffer_commit_space", "NULL vector");
+		return -1;
+	}
+	buf_lock(buf);
+	int r = goev_evbuffer_commit_space(buf, vec, n_vecs);
+	buf_unlock(buf);
+	return r;
+}
+
+/* ---- searching and peeking ---------------------------------------------- */
+
+static struct evbuffer_ptr not_found(void)
+{
+	struct evbuffer_ptr p;
+	p.pos = -1;
+	p.internal_.chain = NULL;
+	p.internal_.pos_in_chain = 0;
+	return p;
+}
+
+struct evbuffer_ptr evbuffer_search_range(struct evbuffer *buf,
+    const char *what, size_t len, const struct evbuffer_ptr *start,
+    const struct evbuffer_ptr *end)
+{
+	GE_FORK_GUARD("evbuffer_search_range", not_found());
+	NULL_BUF("evbuffer_search_range", buf, not_found());
+	if (!what && len) {
+		GE_BADARG("evbuffer_search_range", "NULL pattern");
+		return not_found();
+	}
+	struct evbuffer_ptr r;
+	buf_lock(buf);
+	goev_evbuffer_search_range(buf, (void *)what, len, (void *)start,
+	    (void *)end, &r);
+	buf_unlock(buf);
+	return r;
+}
+
+struct evbuffer_ptr evbuffer_search(struct evbuffer *buf, const char *what,
+    size_t len, const struct evbuffer_ptr *start)
+{
+	return evbuffer_search_range(buf, what, len, start, NULL);
+}
+
+struct evbuffer_ptr evbuffer_search_eol(struct evbuffer *buf,
+    struct evbuffer_ptr *start, size_t *eol_len_out,
+    enum evbuffer_eol_style eol_style)
+{
+	GE_FORK_GUARD("evbuffer_search_eol", not_found());
+	/* libevent answers a start at the end without looking at buf. */
+	if (start && start->internal_.chain == NULL) {
+		if (eol_len_out)
+			*eol_len_out = 0;
+		return not_found();
+	}
+	if (!buf) {
+		GE_BADARG("evbuffer_search_eol", "NULL buffer");
+		if (eol_len_out)
+			*eol_len_out = 0;
+		return not_found();
+	}
+	struct evbuffer_ptr r;
+	buf_lock(buf);
+	goev_evbuffer_search_eol(buf, start, eol_len_out, (int)eol_style, &r);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_ptr_set(struct evbuffer *buf, struct evbuffer_ptr *ptr,
+    size_t position, enum evbuffer_ptr_how how)
+{
+	GE_FORK_GUARD("evbuffer_ptr_set", -1);
+	NULL_BUF("evbuffer_ptr_set", buf, -1);
+	if (!ptr) {
+		GE_BADARG("evbuffer_ptr_set", "NULL evbuffer_ptr");
+		return -1;
+	}
+	buf_lock(buf);
+	int r = goev_evbuffer_ptr_set(buf, ptr, position, (int)how);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_peek(struct evbuffer *buf, ev_ssize_t len,
+    struct evbuffer_ptr *start_at, struct evbuffer_iovec *vec_out, int n_vec)
+{
+	GE_FORK_GUARD("evbuffer_peek", -1);
+	if (start_at && start_at->internal_.chain == NULL)
+		return 0;
+	NULL_BUF("evbuffer_peek", buf, -1);
+	if (!vec_out && n_vec > 0) {
+		GE_BADARG("evbuffer_peek", "NULL vector");
+		return -1;
+	}
+	buf_lock(buf);
+	int r = goev_evbuffer_peek(buf, len, start_at, vec_out, n_vec);
+	buf_unlock(buf);
+	return r;
+}
+
+unsigned char *evbuffer_find(struct evbuffer *buf, const unsigned char *what,
+    size_t len)
+{
+	GE_FORK_GUARD("evbuffer_find", NULL);
+	NULL_BUF("evbuffer_find", buf, NULL);
+	if (!what && len) {
+		GE_BADARG("evbuffer_find", "NULL pattern");
+		return NULL;
+	}
+	buf_lock(buf);
+	unsigned char *r = goev_evbuffer_find(buf, (void *)what, len);
+	buf_unlock(buf);
+	return r;
+}
+
+/* ---- file descriptors ----------------------------------------------------- */
+
+int evbuffer_read(struct evbuffer *buf, evutil_socket_t fd, int howmuch)
+{
+	GE_FORK_GUARD("evbuffer_read", -1);
+	NULL_BUF("evbuffer_read", buf, -1);
+	int err = 0;
+	buf_lock(buf);
+	int r = goev_evbuffer_read(buf, fd, howmuch, &err);
+	buf_unlock(buf);
+	if (err)
+		errno = err;
+	return r;
+}
+
+int evbuffer_write_atmost(struct evbuffer *buf, evutil_socket_t fd,
+    ev_ssize_t howmuch)
+{
+	GE_FORK_GUARD("evbuffer_write_atmost", -1);
+	NULL_BUF("evbuffer_write_atmost", buf, -1);
+	int err = 0;
+	buf_lock(buf);
+	int r = goev_evbuffer_write_atmost(buf, fd, howmuch, &err);
+	buf_unlock(buf);
+	if (err)
+		errno = err;
+	return r;
+}
+
+int evbuffer_write(struct evbuffer *buf, evutil_socket_t fd)
+{
+	return evbuffer_write_atmost(buf, fd, -1);
+}
+
+/* ---- callbacks ---------------------------------------------------------- */
+
+struct evbuffer_cb_entry *evbuffer_add_cb(struct evbuffer *buf,
+    evbuffer_cb_func cb, void *cbarg)
+{
+	GE_FORK_GUARD("evbuffer_add_cb", NULL);
+	NULL_BUF("evbuffer_add_cb", buf, NULL);
+	buf_lock(buf);
+	struct evbuffer_cb_entry *e = goev_evbuffer_add_cb(buf, (void *)cb, cbarg);
+	buf_unlock(buf);
+	return e;
+}
+
+int evbuffer_remove_cb_entry(struct evbuffer *buf,
+    struct evbuffer_cb_entry *ent)
+{
+	GE_FORK_GUARD("evbuffer_remove_cb_entry", -1);
+	NULL_BUF("evbuffer_remove_cb_entry", buf, -1);
+	if (!ent) {
+		GE_BADARG("evbuffer_remove_cb_entry", "NULL entry");
+		return -1;
+	}
+	buf_lock(buf);
+	int r = goev_evbuffer_remove_cb_entry(buf, ent);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_remove_cb(struct evbuffer *buf, evbuffer_cb_func cb, void *cbarg)
+{
+	GE_FORK_GUARD("evbuffer_remove_cb", -1);
+	NULL_BUF("evbuffer_remove_cb", buf, -1);
+	buf_lock(buf);
+	int r = goev_evbuffer_remove_cb(buf, (void *)cb, cbarg);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_cb_set_flags(struct evbuffer *buf, struct evbuffer_cb_entry *cb,
+    ev_uint32_t flags)
+{
+	GE_FORK_GUARD("evbuffer_cb_set_flags", -1);
+	NULL_BUF("evbuffer_cb_set_flags", buf, -1);
+	if (!cb) {
+		GE_BADARG("evbuffer_cb_set_flags", "NULL entry");
+		return -1;
+	}
+	buf_lock(buf);
+	int r = goev_evbuffer_cb_flags(buf, cb, flags, 1);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_cb_clear_flags(struct evbuffer *buf, struct evbuffer_cb_entry *cb,
+    ev_uint32_t flags)
+{
+	GE_FORK_GUARD("evbuffer_cb_clear_flags", -1);
+	NULL_BUF("evbuffer_cb_clear_flags", buf, -1);
+	if (!cb) {
+		GE_BADARG("evbuffer_cb_clear_flags", "NULL entry");
+		return -1;
+	}
+	buf_lock(buf);
+	int r = goev_evbuffer_cb_flags(buf, cb, flags, 0);
+	buf_unlock(buf);
+	return r;
+}
+
+int evbuffer_setcb(struct evbuffer *buf, evbuffer_cb cb, void *cbarg)
+{
+	GE_FORK_GUARD("evbuffer_setcb", -1);
+	NULL_BUF("evbuffer_setcb", buf, -1);
+	buf_lock(buf);
+	int r = goev_evbuffer_setcb(buf, (void *)cb, cbarg);
+	buf_unlock(buf);
+	return r;
+}

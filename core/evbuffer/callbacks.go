@@ -1,0 +1,325 @@
+package evbuffer
+
+import (
+	"structs"
+	"sync"
+	"unsafe"
+
+	"goevent/core/mem"
+)
+
+// CBInfo is struct evbuffer_cb_info: what changed since callbacks last ran.
+type CBInfo struct {
+	_ structs.HostLayout
+	// OrigSize is the length before the changes being reported.
+	OrigSize uintptr
+	NAdded   uintptr
+	NDeleted uintptr
+}
+
+// CBEntry is one registered callback (struct evbuffer_cb_entry *, handed to
+// C as an opaque handle). It lives off-heap: a C callback is a function
+// pointer, a Go callback an index into goCallbacks.
+type CBEntry struct {
+	_     structs.HostLayout
+	next  *CBEntry
+	prev  **CBEntry // the link pointing at this entry
+	fn    unsafe.Pointer
+	arg   unsafe.Pointer
+	flags uint32
+	_     uint32
+	goID  uintptr
+}
+
+// Callback flags. The low 16 bits belong to the user (evbuffer_cb_set_flags
+// cannot touch the others).
+const (
+	CBEnabled uint32 = 1 // EVBUFFER_CB_ENABLED
+	// CBNoDefer makes a callback run at once even on a buffer whose
+	// callbacks are deferred (libevent's internal EVBUFFER_CB_NODEFER, which
+	// bufferevents use).
+	CBNoDefer       uint32 = 2
+	cbInternalFlags uint32 = 0xffff0000
+	cbObsolete      uint32 = 0x00040000 // fn is an evbuffer_cb (evbuffer_setcb)
+	cbGo            uint32 = 0x00080000 // goID names a Go function
+	cbRemoved       uint32 = 0x00100000 // removed while callbacks were running
+)
+
+// GoCallback is a callback registered from Go (bufferevents).
+type GoCallback func(b *Buffer, info CBInfo)
+
+// goCallbacks maps the goID of Go callback entries to their functions.
+var goCallbacks struct {
+	sync.RWMutex
+	fns  []GoCallback // index 0 unused
+	free []uintptr
+}
+
+func registerGo(f GoCallback) uintptr {
+	goCallbacks.Lock()
+	defer goCallbacks.Unlock()
+	if n := len(goCallbacks.free); n > 0 {
+		id := goCallbacks.free[n-1]
+		goCallbacks.free = goCallbacks.free[:n-1]
+		goCallbacks.fns[id] = f
+		return id
+	}
+	if len(goCallbacks.fns) == 0 {
+		goCallbacks.fns = append(goCallbacks.fns, nil)
+	}
+	goCallbacks.fns = append(goCallbacks.fns, f)
+	return uintptr(len(goCallbacks.fns) - 1)
+}
+
+func lookupGo(id uintptr) GoCallback {
+	goCallbacks.RLock()
+	f := goCallbacks.fns[id]
+	goCallbacks.RUnlock()
+	return f
+}
+
+func (e *CBEntry) release() {
+	if e.flags&cbGo != 0 {
+		goCallbacks.Lock()
+		goCallbacks.fns[e.goID] = nil
+		goCallbacks.free = append(goCallbacks.free, e.goID)
+		goCallbacks.Unlock()
+	}
+	mem.Free(unsafe.Pointer(e))
+}
+
+// Flags reports the entry's user-visible flags.
+func (e *CBEntry) Flags() uint32 { return e.flags &^ cbInternalFlags }
+
+// CBEntryFromPointer converts a struct evbuffer_cb_entry * handed over by C.
+func CBEntryFromPointer(p unsafe.Pointer) *CBEntry { return (*CBEntry)(p) }
+
+func (b *Buffer) pushCallback(e *CBEntry) {
+	e.next = b.callbacks
+	if e.next != nil {
+		e.next.prev = &e.next
+	}
+	b.callbacks = e
+	e.prev = &b.callbacks
+	b.updateSlow()
+}
+
+func newEntry() *CBEntry {
+	return (*CBEntry)(mem.AllocZeroed(unsafe.Sizeof(CBEntry{})))
+}
+
+// AddCB registers a C evbuffer_cb_func (evbuffer_add_cb). Callbacks run
+// newest first, as in libevent. It returns nil if memory is exhausted.
+func (b *Buffer) AddCB(fn, arg unsafe.Pointer) *CBEntry {
+	e := newEntry()
+	if e == nil {
+		return nil
+	}
+	e.fn, e.arg, e.flags = fn, arg, CBEnabled
+	b.pushCallback(e)
+	return e
+}
+
+// AddGoCallback registers a Go function to run whenever the buffer changes,
+// with the same ordering, flags and deferral rules as C callbacks.
+func (b *Buffer) AddGoCallback(f GoCallback) *CBEntry {
+	e := newEntry()
+	if e == nil {
+		return nil
+	}
+	e.goID = registerGo(f)
+	e.flags = CBEnabled | cbGo
+	b.pushCallback(e)
+	return e
+}
+
+// RemoveCBEntry unregisters e (evbuffer_remove_cb_entry); e is invalid
+// afterwards.
+func (b *Buffer) RemoveCBEntry(e *CBEntry) int {
+	if e.flags&cbRemoved != 0 {
+		return 0
+	}
+	if b.cbDepth > 0 {
+		// Callbacks are running and may be about to visit e: keep it
+		// linked but dead until the outermost run finishes.
+		e.flags |= cbRemoved
+		return 0
+	}
+	b.unlinkCallback(e)
+	return 0
+}
+
+func (b *Buffer) unlinkCallback(e *CBEntry) {
+	*e.prev = e.next
+	if e.next != nil {
+		e.next.prev = e.prev
+	}
+	e.release()
+	b.updateSlow()
+}
+
+// RemoveCB unregisters the first (newest) C callback registered with fn and
+// arg (evbuffer_remove_cb); -1 if there is none.
+func (b *Buffer) RemoveCB(fn, arg unsafe.Pointer) int {
+	for e := b.callbacks; e != nil; e = e.next {
+		if e.flags&(cbGo|cbRemoved) == 0 && e.fn == fn && e.arg == arg {
+			return b.RemoveCBEntry(e)
+		}
+	}
+	return -1
+}
+
+// CBSetFlags sets user flags on e (evbuffer_cb_set_flags); clearing
+// CBEnabled with CBClearFlags suspends a callback.
+func (b *Buffer) CBSetFlags(e *CBEntry, flags uint32) int {
+	e.flags |= flags &^ cbInternalFlags
+	return 0
+}
+
+// CBClearFlags clears user flags on e (evbuffer_cb_clear_flags).
+func (b *Buffer) CBClearFlags(e *CBEntry, flags uint32) int {
+	e.flags &^= flags &^ cbInternalFlags
+	return 0
+}
+
+func (b *Buffer) removeAllCallbacks() {
+	for e := b.callbacks; e != nil; {
+		next := e.next
+		if b.cbDepth > 0 {
+			e.flags |= cbRemoved
+		} else {
+			b.unlinkCallback(e)
+		}
+		e = next
+	}
+}
+
+// SetCB is buffer_compat.h's evbuffer_setcb: it removes every callback (also
+// those added with AddCB, as libevent does) and, if fn is not nil, registers
+// fn as an old-style callback told the old and new lengths.
+func (b *Buffer) SetCB(fn, arg unsafe.Pointer) int {
+	b.removeAllCallbacks()
+	if fn != nil {
+		e := b.AddCB(nil, arg)
+		if e == nil {
+			return -1
+		}
+		e.fn = fn
+		e.flags |= cbObsolete
+	}
+	return 0
+}
+
+// DeferCallbacks makes the buffer's callbacks run from the event loop of
+// base instead of inside the call that changed the buffer
+// (evbuffer_defer_callbacks). Counts accumulate until the deferred run;
+// callbacks flagged CBNoDefer still run immediately.
+func (b *Buffer) DeferCallbacks(base uintptr) int {
+	b.cbQueue = base
+	b.state |= stDeferred
+	return 0
+}
+
+func (b *Buffer) deferring() bool {
+	return b.state&stDeferred != 0 && ScheduleDeferred != nil
+}
+
+// invokeCallbacks reports accumulated changes: immediately, or by queueing
+// a deferred run (plus the immediate run of no-defer callbacks).
+func (b *Buffer) invokeCallbacks() {
+	if b.callbacks == nil {
+		b.nAddForCB, b.nDelForCB = 0, 0
+		return
+	}
+	if b.deferring() && b.state&stScheduled == 0 {
+		// The queued run holds a reference on the buffer (and on its
+		// bufferevent) so that it outlives a free in between.
+		b.state |= stScheduled
+		b.refcnt++
+		if b.parent != 0 && ParentIncref != nil {
+			ParentIncref(b.parent)
+		}
+		ScheduleDeferred(b.cbQueue, b)
+	}
+	b.runCallbacks(false)
+}
+
+// RunDeferredCallbacks is the deferred run queued through ScheduleDeferred;
+// the event loop calls it. It takes the buffer's lock and drops the
+// reference taken when it was queued, which may free the buffer.
+func (b *Buffer) RunDeferredCallbacks() {
+	b.Lock()
+	b.state &^= stScheduled
+	parent := b.parent
+	b.runCallbacks(true)
+	b.decrefAndUnlock()
+	if parent != 0 && ParentDecref != nil {
+		ParentDecref(parent)
+	}
+}
+
+func (b *Buffer) runCallbacks(runningDeferred bool) {
+	mask, want := CBEnabled, CBEnabled
+	clearCounts := true
+	switch {
+	case runningDeferred:
+		mask = CBNoDefer | CBEnabled
+	case b.deferring():
+		// Only the no-defer callbacks now; the deferred run reports the
+		// same changes again, so keep the counts.
+		mask, want = CBNoDefer|CBEnabled, CBNoDefer|CBEnabled
+		clearCounts = false
+	}
+	if b.callbacks == nil {
+		b.nAddForCB, b.nDelForCB = 0, 0
+		return
+	}
+	if b.nAddForCB == 0 && b.nDelForCB == 0 {
+		return
+	}
+	newSize := b.totalLen
+	info := CBInfo{
+		OrigSize: newSize + b.nDelForCB - b.nAddForCB,
+		NAdded:   b.nAddForCB,
+		NDeleted: b.nDelForCB,
+	}
+	if clearCounts {
+		b.nAddForCB, b.nDelForCB = 0, 0
+	}
+	b.cbDepth++
+	for e := b.callbacks; e != nil; e = e.next {
+		if e.flags&cbRemoved != 0 || e.flags&mask != want {
+			continue
+		}
+		switch {
+		case e.flags&cbGo != 0:
+			if f := lookupGo(e.goID); f != nil {
+				f(b, info)
+			}
+		case e.fn == nil:
+			// evbuffer_add_cb(buf, NULL, arg): libevent would crash here.
+		case e.flags&cbObsolete != 0:
+			if CallObsoleteCB != nil {
+				CallObsoleteCB(e.fn, b, info.OrigSize, newSize, e.arg)
+			}
+		default:
+			if CallCB != nil {
+				CallCB(e.fn, b, info, e.arg)
+			}
+		}
+	}
+	b.cbDepth--
+	if b.cbDepth == 0 {
+		b.sweepRemoved()
+	}
+}
+
+func (b *Buffer) sweepRemoved() {
+	for e := b.callbacks; e != nil; {
+		next := e.next
+		if e.flags&cbRemoved != 0 {
+			b.unlinkCallback(e)
+		}
+		e = next
+	}
+}
