@@ -145,32 +145,47 @@ func (b *Buffer) SearchRange(what []byte, start, end *Ptr) Ptr {
 		if pos.PosInChain > uintptr(len(data)) {
 			break // a stale position
 		}
-		i := bytes.IndexByte(data[pos.PosInChain:], first)
-		if i < 0 {
-			if c == lastChain {
-				break
-			}
-			pos.Pos += int64(c.Off - pos.PosInChain)
-			c = c.Next
-			pos.Chain = c
-			pos.PosInChain = 0
-			continue
-		}
-		pos.Pos += int64(i)
-		pos.PosInChain += uintptr(i)
-		if b.ptrEqual(&pos, what) {
+		// A match lying wholly inside this chain: one vectorised scan
+		// instead of a byte search per candidate, which is what makes a
+		// frequent first byte cheap.
+		if i := bytes.Index(data[pos.PosInChain:], what); i >= 0 {
+			pos.Pos += int64(i)
+			pos.PosInChain += uintptr(i)
 			if end != nil && pos.Pos+int64(len(what)) > end.Pos {
 				break
 			}
 			return pos
 		}
-		pos.Pos++
-		pos.PosInChain++
-		if pos.PosInChain == c.Off {
-			c = c.Next
-			pos.Chain = c
-			pos.PosInChain = 0
+		// Otherwise a match can only start in the last len(what)-1 bytes
+		// and run on into the following chains.
+		if tail := uintptr(max(len(data)-len(what)+1, 0)); tail > pos.PosInChain {
+			pos.Pos += int64(tail - pos.PosInChain)
+			pos.PosInChain = tail
 		}
+		for pos.PosInChain < uintptr(len(data)) {
+			i := bytes.IndexByte(data[pos.PosInChain:], first)
+			if i < 0 {
+				break
+			}
+			pos.Pos += int64(i)
+			pos.PosInChain += uintptr(i)
+			if b.ptrEqual(&pos, what) {
+				if end != nil && pos.Pos+int64(len(what)) > end.Pos {
+					pos.notFound()
+					return pos
+				}
+				return pos
+			}
+			pos.Pos++
+			pos.PosInChain++
+		}
+		if c == lastChain {
+			break
+		}
+		pos.Pos += int64(uintptr(len(data)) - pos.PosInChain)
+		c = c.Next
+		pos.Chain = c
+		pos.PosInChain = 0
 	}
 	pos.notFound()
 	return pos
