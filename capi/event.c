@@ -1,0 +1,967 @@
+/*
+ * event.c: event.h, event_compat.h and evthread_make_base_notifiable.
+ *
+ * The event loop runs in Go (core/loop). This file keeps in C what needs no
+ * Go state: event_config, event_assign/event_set/event_new (plain stores
+ * into the caller's 128 bytes), the accessors, the compat wrappers over the
+ * global current base, and the idle fast paths of event_del/event_pending.
+ * It also holds the process signal handler: libevent's design, a handler
+ * that writes the signal number to a pipe the loop watches, so that signal
+ * callbacks run from the loop and never inside the handler.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/event_compat.h>
+#include <event2/event_struct.h>
+#include <event2/thread.h>
+
+#include "goevent.h"
+#include "_cgo_export.h"
+
+/* What a struct event_base * points to: a header in memory core/loop
+ * allocates, naming the Go-side base by handle. Mirrors baseHeader in
+ * core/loop/base.go. */
+struct ge_base {
+	uint32_t magic;
+	uint32_t handle;
+	int32_t npriorities;
+	int32_t lockable;
+	int32_t method;   /* index in ge_methods */
+	int32_t features; /* EV_FEATURE_* of the backend */
+};
+
+/* The backends core/loop has, in its order of preference (and Debian's
+ * libevent's): event_get_supported_methods answers with this list. */
+static const char *ge_methods[] = { "epoll", "poll", "select", NULL };
+
+/* Compile-time checks that the header matches core/loop's baseHeader (its
+ * layout test pins the Go side). */
+typedef char ge_base_size_ok[sizeof(struct ge_base) == 24 ? 1 : -1];
+typedef char ge_base_npri_ok[offsetof(struct ge_base, npriorities) == 8 ? 1 : -1];
+typedef char ge_base_method_ok[offsetof(struct ge_base, method) == 16 ? 1 : -1];
+#define GE_BASE(b) ((const struct ge_base *)(const void *)(b))
+
+/* event_init's base, used by the compat API and wherever libevent accepts a
+ * NULL base. */
+struct event_base *ge_current_base;
+
+/* Values libevent keeps in its private headers. */
+#define GE_CLOSURE_EVENT 0
+#define GE_CLOSURE_EVENT_SIGNAL 1
+#define GE_CLOSURE_EVENT_PERSIST 2
+#define GE_LIST_QUEUED (EVLIST_TIMEOUT | EVLIST_INSERTED | EVLIST_ACTIVE | \
+	EVLIST_ACTIVE_LATER | EVLIST_FINALIZING)
+#define GE_DEL_NOBLOCK 0
+#define GE_DEL_BLOCK 1
+#define GE_DEL_AUTOBLOCK 2
+
+static inline void set_errno_from(int r, int e)
+{
+	if (r < 0 && e)
+		errno = e;
+}
+
+/* ---- event_config -------------------------------------------------------- */
+
+struct ge_avoid {
+	struct ge_avoid *next;
+	char *method;
+};
+
+struct event_config {
+	int flags;
+	int require_features;
+	int n_cpus_hint;
+	struct timeval max_dispatch_interval; /* tv_sec < 0: none */
+	int max_dispatch_callbacks;
+	int limit_callbacks_after_prio;
+	struct ge_avoid *avoid;
+};
+
+struct event_config *event_config_new(void)
+{
+	GE_FORK_GUARD("event_config_new", NULL);
+	struct event_config *cfg = ge_calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return NULL;
+	cfg->max_dispatch_interval.tv_sec = -1;
+	cfg->max_dispatch_callbacks = INT32_MAX;
+	cfg->limit_callbacks_after_prio = 1;
+	return cfg;
+}
+
+void event_config_free(struct event_config *cfg)
+{
+	GE_FORK_GUARD_VOID("event_config_free");
+	if (!cfg)
+		return;
+	while (cfg->avoid) {
+		struct ge_avoid *a = cfg->avoid;
+		cfg->avoid = a->next;
+		ge_free(a->method);
+		ge_free(a);
+	}
+	ge_free(cfg);
+}
+
+int event_config_avoid_method(struct event_config *cfg, const char *method)
+{
+	GE_FORK_GUARD("event_config_avoid_method", -1);
+	if (!cfg || !method) {
+		GE_BADARG("event_config_avoid_method", "NULL argument");
+		return -1;
+	}
+	struct ge_avoid *a = ge_malloc(sizeof(*a));
+	if (!a)
+		return -1;
+	a->method = ge_strdup(method);
+	if (!a->method) {
+		ge_free(a);
+		return -1;
+	}
+	/* Order does not matter: only membership is ever asked. */
+	a->next = cfg->avoid;
+	cfg->avoid = a;
+	return 0;
+}
+
+int event_config_require_features(struct event_config *cfg, int features)
+{
+	GE_FORK_GUARD("event_config_require_features", -1);
+	if (!cfg)
+		return -1;
+	cfg->require_features = features;
+	return 0;
+}
+
+int event_config_set_flag(struct event_config *cfg, int flag)
+{
+	GE_FORK_GUARD("event_config_set_flag", -1);
+	if (!cfg)
+		return -1;
+	cfg->flags |= flag;
+	return 0;
+}
+
+int event_config_set_num_cpus_hint(struct event_config *cfg, int cpus)
+{
+	GE_FORK_GUARD("event_config_set_num_cpus_hint", -1);
+	if (!cfg)
+		return -1;
+	cfg->n_cpus_hint = cpus;
+	return 0;
+}
+
+int event_config_set_max_dispatch_interval(struct event_config *cfg,
+    const struct timeval *max_interval, int max_callbacks, int min_priority)
+{
+	GE_FORK_GUARD("event_config_set_max_dispatch_interval", -1);
+	if (!cfg) {
+		GE_BADARG("event_config_set_max_dispatch_interval", "NULL config");
+		return -1;
+	}
+	if (max_interval)
+		cfg->max_dispatch_interval = *max_interval;
+	else
+		cfg->max_dispatch_interval.tv_sec = -1;
+	cfg->max_dispatch_callbacks = max_callbacks >= 0 ? max_callbacks : INT32_MAX;
+	cfg->limit_callbacks_after_prio = min_priority < 0 ? 0 : min_priority;
+	return 0;
+}
+
+static int config_avoids(const struct event_config *cfg, const char *m)
+{
+	for (const struct ge_avoid *a = cfg ? cfg->avoid : NULL; a; a = a->next)
+		if (strcmp(a->method, m) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- bases --------------------------------------------------------------- */
+
+struct event_base *event_base_new_with_config(const struct event_config *cfg)
+{
+	GE_FORK_GUARD("event_base_new_with_config", NULL);
+	int flags = cfg ? cfg->flags : 0;
+	struct timeval none = { -1, 0 };
+	const struct timeval *mx = cfg ? &cfg->max_dispatch_interval : &none;
+	int lockable = ge_threads_enabled() && !(flags & EVENT_BASE_FLAG_NOLOCK);
+	int err = 0;
+	int avoid = 0;
+	for (int i = 0; ge_methods[i]; i++)
+		if (config_avoids(cfg, ge_methods[i]))
+			avoid |= 1 << i;
+	void *b = goev_event_base_new(flags, cfg ? cfg->require_features : 0,
+	    avoid, mx->tv_sec, mx->tv_usec,
+	    cfg ? cfg->max_dispatch_callbacks : INT32_MAX,
+	    cfg ? cfg->limit_callbacks_after_prio : 1, lockable, &err);
+	if (!b && err)
+		errno = err;
+	return b;
+}
+
+struct event_base *event_base_new(void)
+{
+	GE_FORK_GUARD("event_base_new", NULL);
+	struct event_config *cfg = event_config_new();
+	if (!cfg)
+		return NULL;
+	struct event_base *b = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return b;
+}
+
+struct event_base *event_init(void)
+{
+	GE_FORK_GUARD("event_init", NULL);
+	struct event_base *b = event_base_new_with_config(NULL);
+	if (!b) {
+		ge_log(GE_LOG_ERR, "event_init: Unable to construct event_base");
+		return NULL;
+	}
+	ge_current_base = b;
+	return b;
+}
+
+static void base_free(struct event_base *base, int run_finalizers)
+{
+	if (!base)
+		base = ge_current_base;
+	if (!base) {
+		ge_log(GE_LOG_WARN, "event_base_free_: no base to free");
+		return;
+	}
+	goev_event_base_free(base, run_finalizers);
+	if (base == ge_current_base)
+		ge_current_base = NULL;
+}
+
+void event_base_free(struct event_base *base)
+{
+	GE_FORK_GUARD_VOID("event_base_free");
+	base_free(base, 1);
+}
+
+void event_base_free_nofinalize(struct event_base *base)
+{
+	GE_FORK_GUARD_VOID("event_base_free_nofinalize");
+	base_free(base, 0);
+}
+
+int event_reinit(struct event_base *base)
+{
+	/* In a forked child this is where a libevent program would carry on;
+	 * goevent cannot, and the guard says so. */
+	GE_FORK_GUARD("event_reinit", -1);
+	if (!base) {
+		GE_BADARG("event_reinit", "NULL base");
+		return -1;
+	}
+	return goev_event_reinit(base);
+}
+
+/* Method names by the index core/loop reports: the supported methods, then
+ * epoll's changelist variant (EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST). */
+static const char *ge_method_names[] = { "epoll", "poll", "select",
+	"epoll (with changelist)" };
+
+static const char *base_method(const struct event_base *base)
+{
+	int32_t m = GE_BASE(base)->method;
+	if (m < 0 || m >= (int32_t)(sizeof(ge_method_names) / sizeof(ge_method_names[0])))
+		return NULL;
+	return ge_method_names[m];
+}
+
+const char *event_base_get_method(const struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_get_method", NULL);
+	if (!base) {
+		GE_BADARG("event_base_get_method", "NULL base");
+		return NULL;
+	}
+	return base_method(base);
+}
+
+const char *event_get_method(void)
+{
+	GE_FORK_GUARD("event_get_method", NULL);
+	if (!ge_current_base) {
+		GE_BADARG("event_get_method", "no current base (event_init)");
+		return NULL;
+	}
+	return base_method(ge_current_base);
+}
+
+const char **event_get_supported_methods(void)
+{
+	GE_FORK_GUARD("event_get_supported_methods", NULL);
+	return ge_methods;
+}
+
+int event_base_get_features(const struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_get_features", 0);
+	if (!base) {
+		GE_BADARG("event_base_get_features", "NULL base");
+		return 0;
+	}
+	return GE_BASE(base)->features;
+}
+
+int event_base_priority_init(struct event_base *base, int npriorities)
+{
+	GE_FORK_GUARD("event_base_priority_init", -1);
+	if (!base) {
+		GE_BADARG("event_base_priority_init", "NULL base");
+		return -1;
+	}
+	return goev_event_base_priority_init(base, npriorities);
+}
+
+int event_priority_init(int npriorities)
+{
+	GE_FORK_GUARD("event_priority_init", -1);
+	return event_base_priority_init(ge_current_base, npriorities);
+}
+
+int event_base_get_npriorities(struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_get_npriorities", -1);
+	if (!base)
+		base = ge_current_base;
+	if (!base) {
+		GE_BADARG("event_base_get_npriorities", "no base");
+		return -1;
+	}
+	return GE_BASE(base)->npriorities;
+}
+
+int event_base_get_num_events(struct event_base *base, unsigned int type)
+{
+	GE_FORK_GUARD("event_base_get_num_events", -1);
+	if (!base) {
+		GE_BADARG("event_base_get_num_events", "NULL base");
+		return -1;
+	}
+	return goev_event_base_get_num_events(base, (int)type);
+}
+
+int event_base_get_max_events(struct event_base *base, unsigned int type, int clear)
+{
+	GE_FORK_GUARD("event_base_get_max_events", -1);
+	if (!base) {
+		GE_BADARG("event_base_get_max_events", "NULL base");
+		return -1;
+	}
+	return goev_event_base_get_max_events(base, (int)type, clear);
+}
+
+int event_gettime_monotonic(struct event_base *base, struct timeval *tp)
+{
+	GE_FORK_GUARD("event_gettime_monotonic", -1);
+	if (!base || !tp)
+		return -1;
+	return goev_event_gettime_monotonic(base, tp);
+}
+
+int event_base_gettimeofday_cached(struct event_base *base, struct timeval *tv)
+{
+	GE_FORK_GUARD("event_base_gettimeofday_cached", -1);
+	if (!base)
+		base = ge_current_base;
+	if (!base)
+		return gettimeofday(tv, NULL);
+	return goev_event_base_gettimeofday_cached(base, tv);
+}
+
+int event_base_update_cache_time(struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_update_cache_time", -1);
+	if (!base)
+		base = ge_current_base;
+	if (!base)
+		return -1;
+	goev_event_base_update_cache_time(base);
+	return 0;
+}
+
+const struct timeval *event_base_init_common_timeout(struct event_base *base,
+    const struct timeval *duration)
+{
+	GE_FORK_GUARD("event_base_init_common_timeout", NULL);
+	if (!base || !duration) {
+		GE_BADARG("event_base_init_common_timeout", "NULL argument");
+		return NULL;
+	}
+	return goev_event_base_init_common_timeout(base, (struct timeval *)duration);
+}
+
+int evthread_make_base_notifiable(struct event_base *base)
+{
+	GE_FORK_GUARD("evthread_make_base_notifiable", -1);
+	if (!base)
+		return -1;
+	int err = 0;
+	int r = goev_evthread_make_base_notifiable(base, &err);
+	set_errno_from(r, err);
+	return r;
+}
+
+void libevent_global_shutdown(void)
+{
+	GE_FORK_GUARD_VOID("libevent_global_shutdown");
+	/* goevent keeps no global state that needs releasing: bases own all
+	 * their memory, and the Go runtime cannot be shut down. */
+}
+
+/* ---- the loop ------------------------------------------------------------ */
+
+int event_base_loop(struct event_base *base, int flags)
+{
+	GE_FORK_GUARD("event_base_loop", -1);
+	if (!base) {
+		GE_BADARG("event_base_loop", "NULL base");
+		return -1;
+	}
+	int err = 0;
+	int r = goev_event_base_loop(base, flags, &err);
+	set_errno_from(r, err);
+	return r;
+}
+
+int event_base_dispatch(struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_dispatch", -1);
+	return event_base_loop(base, 0);
+}
+
+int event_loop(int flags)
+{
+	GE_FORK_GUARD("event_loop", -1);
+	return event_base_loop(ge_current_base, flags);
+}
+
+int event_dispatch(void)
+{
+	GE_FORK_GUARD("event_dispatch", -1);
+	return event_base_loop(ge_current_base, 0);
+}
+
+int event_base_loopexit(struct event_base *base, const struct timeval *tv)
+{
+	GE_FORK_GUARD("event_base_loopexit", -1);
+	if (!base)
+		return -1;
+	return goev_event_base_loopexit(base, (struct timeval *)tv);
+}
+
+int event_loopexit(const struct timeval *tv)
+{
+	GE_FORK_GUARD("event_loopexit", -1);
+	return event_base_loopexit(ge_current_base, tv);
+}
+
+int event_base_loopbreak(struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_loopbreak", -1);
+	if (!base)
+		return -1;
+	goev_event_base_loopbreak(base);
+	return 0;
+}
+
+int event_loopbreak(void)
+{
+	GE_FORK_GUARD("event_loopbreak", -1);
+	return event_base_loopbreak(ge_current_base);
+}
+
+int event_base_loopcontinue(struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_loopcontinue", -1);
+	if (!base)
+		return -1;
+	goev_event_base_loopcontinue(base);
+	return 0;
+}
+
+int event_base_got_exit(struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_got_exit", -1);
+	if (!base) {
+		GE_BADARG("event_base_got_exit", "NULL base");
+		return -1;
+	}
+	return goev_event_base_got_exit(base);
+}
+
+int event_base_got_break(struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_got_break", -1);
+	if (!base) {
+		GE_BADARG("event_base_got_break", "NULL base");
+		return -1;
+	}
+	return goev_event_base_got_break(base);
+}
+
+struct event *event_base_get_running_event(struct event_base *base)
+{
+	GE_FORK_GUARD("event_base_get_running_event", NULL);
+	if (!base)
+		return NULL;
+	return goev_event_base_get_running_event(base);
+}
+
+int event_base_once(struct event_base *base, evutil_socket_t fd, short events,
+    event_callback_fn callback, void *arg, const struct timeval *tv)
+{
+	GE_FORK_GUARD("event_base_once", -1);
+	if (!base)
+		return -1;
+	return goev_event_base_once(base, fd, events, (void *)callback, arg,
+	    (struct timeval *)tv);
+}
+
+int event_once(evutil_socket_t fd, short events,
+    void (*callback)(evutil_socket_t, short, void *), void *arg,
+    const struct timeval *tv)
+{
+	GE_FORK_GUARD("event_once", -1);
+	return event_base_once(ge_current_base, fd, events, callback, arg, tv);
+}
+
+int event_base_foreach_event(struct event_base *base,
+    event_base_foreach_event_cb fn, void *arg)
+{
+	GE_FORK_GUARD("event_base_foreach_event", -1);
+	if (!fn || !base)
+		return -1;
+	return goev_event_base_foreach_event(base, (void *)fn, arg);
+}
+
+void event_base_dump_events(struct event_base *base, FILE *output)
+{
+	GE_FORK_GUARD_VOID("event_base_dump_events");
+	if (!base || !output) {
+		GE_BADARG("event_base_dump_events", "NULL argument");
+		return;
+	}
+	char *text = goev_event_base_dump_events(base);
+	if (text) {
+		fputs(text, output);
+		free(text); /* C.CString memory */
+	}
+}
+
+void event_base_active_by_fd(struct event_base *base, evutil_socket_t fd, short events)
+{
+	GE_FORK_GUARD_VOID("event_base_active_by_fd");
+	if (!base) {
+		GE_BADARG("event_base_active_by_fd", "NULL base");
+		return;
+	}
+	goev_event_base_active_by_fd(base, fd, events);
+}
+
+void event_base_active_by_signal(struct event_base *base, int sig)
+{
+	GE_FORK_GUARD_VOID("event_base_active_by_signal");
+	if (!base) {
+		GE_BADARG("event_base_active_by_signal", "NULL base");
+		return;
+	}
+	goev_event_base_active_by_signal(base, sig);
+}
+
+/* ---- events: assignment and accessors (pure C) --------------------------- */
+
+static int ge_self_cbarg_anchor;
+static int ge_debug_mode;
+
+void event_enable_debug_mode(void)
+{
+	GE_FORK_GUARD_VOID("event_enable_debug_mode");
+	if (ge_debug_mode)
+		ge_log(GE_LOG_ERR, "event_enable_debug_mode was called twice!");
+	/* goevent accepts the call; its loop does not keep libevent's table
+	 * of every event, so misuse is not diagnosed beyond the checks that
+	 * are always on. */
+	ge_debug_mode = 1;
+}
+
+void *event_self_cbarg(void)
+{
+	return &ge_self_cbarg_anchor;
+}
+
+int event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
+    short events, event_callback_fn callback, void *arg)
+{
+	GE_FORK_GUARD("event_assign", -1);
+	if (!ev) {
+		GE_BADARG("event_assign", "NULL event");
+		return -1;
+	}
+	if (!base)
+		base = ge_current_base;
+	if (arg == &ge_self_cbarg_anchor)
+		arg = ev;
+	ev->ev_base = base;
+	ev->ev_evcallback.evcb_cb_union.evcb_callback = callback;
+	ev->ev_evcallback.evcb_arg = arg;
+	ev->ev_fd = fd;
+	ev->ev_events = events;
+	ev->ev_res = 0;
+	ev->ev_evcallback.evcb_flags = EVLIST_INIT;
+	ev->ev_.ev_signal.ev_ncalls = 0;
+	ev->ev_.ev_signal.ev_pncalls = NULL;
+	if (events & EV_SIGNAL) {
+		if (events & (EV_READ | EV_WRITE | EV_CLOSED)) {
+			ge_log(GE_LOG_WARN, "event_assign: EV_SIGNAL is not compatible "
+			    "with EV_READ, EV_WRITE or EV_CLOSED");
+			return -1;
+		}
+		ev->ev_evcallback.evcb_closure = GE_CLOSURE_EVENT_SIGNAL;
+	} else if (events & EV_PERSIST) {
+		memset(&ev->ev_.ev_io.ev_timeout, 0, sizeof(struct timeval));
+		ev->ev_evcallback.evcb_closure = GE_CLOSURE_EVENT_PERSIST;
+	} else {
+		ev->ev_evcallback.evcb_closure = GE_CLOSURE_EVENT;
+	}
+	/* Not in the timer heap: core/loop reads the whole first word. */
+	int64_t none = -1;
+	memcpy(&ev->ev_timeout_pos, &none, sizeof(none));
+	if (base)
+		ev->ev_evcallback.evcb_pri = (ev_uint8_t)(GE_BASE(base)->npriorities / 2);
+	return 0;
+}
+
+void event_set(struct event *ev, evutil_socket_t fd, short events,
+    void (*callback)(evutil_socket_t, short, void *), void *arg)
+{
+	GE_FORK_GUARD_VOID("event_set");
+	event_assign(ev, ge_current_base, fd, events, callback, arg);
+}
+
+struct event *event_new(struct event_base *base, evutil_socket_t fd,
+    short events, event_callback_fn cb, void *arg)
+{
+	GE_FORK_GUARD("event_new", NULL);
+	struct event *ev = ge_malloc(sizeof(struct event));
+	if (!ev)
+		return NULL;
+	if (event_assign(ev, base, fd, events, cb, arg) < 0) {
+		ge_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
+int event_base_set(struct event_base *base, struct event *ev)
+{
+	GE_FORK_GUARD("event_base_set", -1);
+	if (!base || !ev) {
+		GE_BADARG("event_base_set", "NULL argument");
+		return -1;
+	}
+	/* Only an event on no queue may move to another base. */
+	if (ev->ev_evcallback.evcb_flags != EVLIST_INIT)
+		return -1;
+	ev->ev_base = base;
+	ev->ev_evcallback.evcb_pri = (ev_uint8_t)(GE_BASE(base)->npriorities / 2);
+	return 0;
+}
+
+int event_priority_set(struct event *ev, int pri)
+{
+	GE_FORK_GUARD("event_priority_set", -1);
+	if (!ev || !ev->ev_base) {
+		GE_BADARG("event_priority_set", "event has no event_base set");
+		return -1;
+	}
+	if (ev->ev_evcallback.evcb_flags & EVLIST_ACTIVE)
+		return -1;
+	if (pri < 0 || pri >= GE_BASE(ev->ev_base)->npriorities)
+		return -1;
+	ev->ev_evcallback.evcb_pri = (ev_uint8_t)pri;
+	return 0;
+}
+
+void event_debug_unassign(struct event *ev)
+{
+	GE_FORK_GUARD_VOID("event_debug_unassign");
+	if (ev)
+		ev->ev_evcallback.evcb_flags &= ~EVLIST_INIT;
+}
+
+int event_initialized(const struct event *ev)
+{
+	GE_FORK_GUARD("event_initialized", 0);
+	return (ev->ev_evcallback.evcb_flags & EVLIST_INIT) ? 1 : 0;
+}
+
+evutil_socket_t event_get_fd(const struct event *ev)
+{
+	GE_FORK_GUARD("event_get_fd", -1);
+	return ev->ev_fd;
+}
+
+struct event_base *event_get_base(const struct event *ev)
+{
+	GE_FORK_GUARD("event_get_base", NULL);
+	return ev->ev_base;
+}
+
+short event_get_events(const struct event *ev)
+{
+	GE_FORK_GUARD("event_get_events", 0);
+	return ev->ev_events;
+}
+
+event_callback_fn event_get_callback(const struct event *ev)
+{
+	GE_FORK_GUARD("event_get_callback", NULL);
+	return ev->ev_evcallback.evcb_cb_union.evcb_callback;
+}
+
+void *event_get_callback_arg(const struct event *ev)
+{
+	GE_FORK_GUARD("event_get_callback_arg", NULL);
+	return ev->ev_evcallback.evcb_arg;
+}
+
+int event_get_priority(const struct event *ev)
+{
+	GE_FORK_GUARD("event_get_priority", -1);
+	return ev->ev_evcallback.evcb_pri;
+}
+
+void event_get_assignment(const struct event *event, struct event_base **base_out,
+    evutil_socket_t *fd_out, short *events_out, event_callback_fn *callback_out,
+    void **arg_out)
+{
+	GE_FORK_GUARD_VOID("event_get_assignment");
+	if (base_out)
+		*base_out = event->ev_base;
+	if (fd_out)
+		*fd_out = event->ev_fd;
+	if (events_out)
+		*events_out = event->ev_events;
+	if (callback_out)
+		*callback_out = event->ev_evcallback.evcb_cb_union.evcb_callback;
+	if (arg_out)
+		*arg_out = event->ev_evcallback.evcb_arg;
+}
+
+size_t event_get_struct_event_size(void)
+{
+	return sizeof(struct event);
+}
+
+/* ---- events: queue operations (Go) --------------------------------------- */
+
+/* An event on no queue of a base without locking has nothing to undo and
+ * no other thread to wait for: event_del and event_pending answer in C. */
+static inline int ge_idle_unlocked(const struct event *ev)
+{
+	return !(ev->ev_evcallback.evcb_flags & GE_LIST_QUEUED) &&
+	    !GE_BASE(ev->ev_base)->lockable;
+}
+
+int event_add(struct event *ev, const struct timeval *tv)
+{
+	GE_FORK_GUARD("event_add", -1);
+	if (!ev || !ev->ev_base) {
+		ge_log(GE_LOG_WARN, "event_add: event has no event_base set.");
+		return -1;
+	}
+	int err = 0;
+	int r = goev_event_add(ev, (struct timeval *)tv, &err);
+	set_errno_from(r, err);
+	return r;
+}
+
+static int event_del_mode(const char *fn, struct event *ev, int mode)
+{
+	if (!ev || !ev->ev_base) {
+		ge_log(GE_LOG_WARN, "%s: event has no event_base set.", fn);
+		return -1;
+	}
+	if (ge_idle_unlocked(ev))
+		return 0;
+	int err = 0;
+	int r = goev_event_del(ev, mode, &err);
+	set_errno_from(r, err);
+	return r;
+}
+
+int event_del(struct event *ev)
+{
+	GE_FORK_GUARD("event_del", -1);
+	return event_del_mode("event_del", ev, GE_DEL_AUTOBLOCK);
+}
+
+int event_del_block(struct event *ev)
+{
+	GE_FORK_GUARD("event_del_block", -1);
+	return event_del_mode("event_del_block", ev, GE_DEL_BLOCK);
+}
+
+int event_del_noblock(struct event *ev)
+{
+	GE_FORK_GUARD("event_del_noblock", -1);
+	return event_del_mode("event_del_noblock", ev, GE_DEL_NOBLOCK);
+}
+
+void event_free(struct event *ev)
+{
+	GE_FORK_GUARD_VOID("event_free");
+	if (!ev)
+		return;
+	if (ev->ev_base)
+		event_del(ev);
+	ge_free(ev);
+}
+
+int event_remove_timer(struct event *ev)
+{
+	GE_FORK_GUARD("event_remove_timer", -1);
+	if (!ev || !ev->ev_base) {
+		ge_log(GE_LOG_WARN, "event_remove_timer: event has no event_base set.");
+		return -1;
+	}
+	return goev_event_remove_timer(ev);
+}
+
+void event_active(struct event *ev, int res, short ncalls)
+{
+	GE_FORK_GUARD_VOID("event_active");
+	if (!ev || !ev->ev_base) {
+		ge_log(GE_LOG_WARN, "event_active: event has no event_base set.");
+		return;
+	}
+	goev_event_active(ev, res, ncalls);
+}
+
+int event_pending(const struct event *ev, short events, struct timeval *tv)
+{
+	GE_FORK_GUARD("event_pending", 0);
+	if (!ev || !ev->ev_base) {
+		ge_log(GE_LOG_WARN, "event_pending: event has no event_base set.");
+		return 0;
+	}
+	if (ge_idle_unlocked(ev))
+		return 0;
+	return goev_event_pending((struct event *)ev, events, tv);
+}
+
+int event_finalize(unsigned flags, struct event *ev, event_finalize_callback_fn cb)
+{
+	GE_FORK_GUARD("event_finalize", -1);
+	(void)flags;
+	if (!ev || !ev->ev_base) {
+		ge_log(GE_LOG_WARN, "event_finalize: event has no event_base set.");
+		return -1;
+	}
+	return goev_event_finalize(ev, (void *)cb, 0);
+}
+
+int event_free_finalize(unsigned flags, struct event *ev, event_finalize_callback_fn cb)
+{
+	GE_FORK_GUARD("event_free_finalize", -1);
+	(void)flags;
+	if (!ev || !ev->ev_base) {
+		ge_log(GE_LOG_WARN, "event_free_finalize: event has no event_base set.");
+		return -1;
+	}
+	return goev_event_finalize(ev, (void *)cb, 1);
+}
+
+/* ---- signals ------------------------------------------------------------- */
+
+/* The fd the handler writes caught signal numbers to: the signal pipe of
+ * the base that most recently added a signal or started its loop. */
+static volatile int ge_sig_fd = -1;
+
+static void ge_sig_handler(int sig)
+{
+	int saved = errno;
+	int fd = ge_sig_fd;
+	if (fd >= 0) {
+		unsigned char msg = (unsigned char)sig;
+		if (write(fd, &msg, 1) < 0) {
+			/* pipe full: the loop is already due to wake up */
+		}
+	}
+	errno = saved;
+}
+
+void ge_sig_set_target(int fd)
+{
+	ge_sig_fd = fd;
+}
+
+/* Installs the handler for sig and returns the previous disposition in
+ * *saved (memory ge_sig_restore releases). SA_ONSTACK because the signal
+ * may land on a Go thread, whose stack is too small for a handler. */
+int ge_sig_install(int sig, uintptr_t *saved)
+{
+	struct sigaction sa, *old = ge_malloc(sizeof(*old));
+	if (!old)
+		return ENOMEM;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = ge_sig_handler;
+	sa.sa_flags = SA_RESTART | SA_ONSTACK;
+	sigfillset(&sa.sa_mask);
+	if (sigaction(sig, &sa, old) == -1) {
+		int e = errno;
+		ge_free(old);
+		return e;
+	}
+	*saved = (uintptr_t)old;
+	return 0;
+}
+
+int ge_sig_restore(int sig, uintptr_t saved)
+{
+	struct sigaction *old = (struct sigaction *)saved;
+	int r = 0;
+	if (old && sigaction(sig, old, NULL) == -1)
+		r = errno;
+	ge_free(old);
+	return r;
+}
+
+/* ---- clocks -------------------------------------------------------------- */
+
+/* Through libc so that the vDSO answers; the coarse monotonic clock is what
+ * libevent uses unless a base asks for precise timers. */
+void ge_clock_mono(int precise, int64_t *sec, int64_t *usec)
+{
+	struct timespec ts;
+	if (clock_gettime(precise ? CLOCK_MONOTONIC : CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	*sec = ts.tv_sec;
+	*usec = ts.tv_nsec / 1000;
+}
+
+void ge_clock_wall(int64_t *sec, int64_t *usec)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	*sec = tv.tv_sec;
+	*usec = tv.tv_usec;
+}

@@ -1,0 +1,657 @@
+package loop
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"goevent/core/mem"
+)
+
+// baseHeader is what C holds as a struct event_base *: off-heap memory that
+// names the Go-side Base by handle. C reads NPriorities directly so that
+// event_assign (which puts new events in the middle priority) needs no
+// crossing; keep the layout in step with struct ge_base in capi/event.c.
+type baseHeader struct {
+	Magic       uint32 // 0
+	Handle      uint32 // 4
+	NPriorities int32  // 8
+	Lockable    int32  // 12: nonzero when the base has its own lock
+	Method      int32  // 16: index in Methods()
+	Features    int32  // 20: the backend's EV_FEATURE_* bits
+}
+
+const (
+	baseMagic     = 0x6765b45e
+	baseHeaderLen = unsafe.Sizeof(baseHeader{})
+)
+
+// Registry of live bases, indexed by handle. Lookups happen on every event
+// operation, registrations only when bases come and go, so the table is
+// copied on write and read with one atomic load.
+var (
+	regMu    sync.Mutex
+	regTable atomic.Pointer[[]*Base]
+	regFree  []uint32
+)
+
+func register(b *Base) uint32 {
+	regMu.Lock()
+	defer regMu.Unlock()
+	var old []*Base
+	if p := regTable.Load(); p != nil {
+		old = *p
+	}
+	t := make([]*Base, len(old), len(old)+1)
+	copy(t, old)
+	var h uint32
+	if n := len(regFree); n > 0 {
+		h = regFree[n-1]
+		regFree = regFree[:n-1]
+		t[h] = b
+	} else {
+		if len(t) == 0 {
+			t = append(t, nil) // handle 0 is never valid
+		}
+		h = uint32(len(t))
+		t = append(t, b)
+	}
+	regTable.Store(&t)
+	return h
+}
+
+func unregister(h uint32) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	old := *regTable.Load()
+	t := make([]*Base, len(old))
+	copy(t, old)
+	t[h] = nil
+	regFree = append(regFree, h)
+	regTable.Store(&t)
+}
+
+// FromPtr returns the Base a struct event_base * names, or nil if p is nil
+// or does not name a live base.
+func FromPtr(p unsafe.Pointer) *Base {
+	if p == nil {
+		return nil
+	}
+	h := (*baseHeader)(p)
+	if h.Magic != baseMagic {
+		return nil
+	}
+	t := regTable.Load()
+	if t == nil || int(h.Handle) >= len(*t) {
+		return nil
+	}
+	return (*t)[h.Handle]
+}
+
+// Config is what event_config carries (event_config_* setters).
+type Config struct {
+	Flags            int
+	RequireFeatures  int
+	AvoidMethods     []string
+	MaxDispatch      *Timeval // nil: no limit
+	MaxCallbacks     int      // <0: no limit
+	LimitAfterPrio   int
+	UseLock          bool // evthread locking is enabled (and FlagNoLock unset)
+	NotifyOnCreation bool // make the base notifiable (libevent does when locking)
+	// Getenv reads the environment (EVENT_NO<METHOD>, EVENT_PRECISE_TIMER,
+	// EVENT_SHOW_METHOD); nil means os.LookupEnv. The C ABI layer passes
+	// libc's getenv, since C programs change their environment after the
+	// Go runtime copied it.
+	Getenv func(name string) (string, bool)
+}
+
+// DefaultConfig is event_config_new's defaults.
+func DefaultConfig() Config {
+	return Config{MaxCallbacks: math.MaxInt32, LimitAfterPrio: 1}
+}
+
+type commonTimeout struct {
+	events   evList // through tnext/tprev
+	duration Timeval
+	ev       Event
+	base     unsafe.Pointer
+}
+
+type ioEntry struct {
+	nread, nwrite, nclose int
+	head                  *Event // through lnext/lprev, newest first
+}
+
+type sigEntry struct {
+	head *Event
+}
+
+// onceEvent is libevent's struct event_once; off-heap because its event is
+// linked into queues with C events.
+type onceEvent struct {
+	ev         Event
+	cb         unsafe.Pointer
+	arg        unsafe.Pointer
+	next, prev *onceEvent
+}
+
+// Base is an event_base.
+type Base struct {
+	hdr      *baseHeader
+	handle   uint32
+	lockable bool
+	mu       sync.Mutex
+	cond     *sync.Cond
+
+	flags         int
+	be            backend
+	precise       bool
+	envChangelist bool // EVENT_EPOLL_USE_CHANGELIST was set
+
+	// time
+	tvCache         Timeval // Sec==0: no cached time
+	clockDiff       Timeval // wall - monotonic
+	lastClockUpdate int64
+
+	// callbacks and queues
+	active          []cbList
+	later           cbList
+	eventCount      int
+	eventCountMax   int
+	countActive     int
+	countActiveMax  int
+	virtualCount    int
+	virtualCountMax int
+
+	heap   []*Event
+	common []*commonTimeout
+
+	io  []*ioEntry
+	sig [nsig]*sigEntry
+
+	// loop state
+	running         bool
+	gotTerm         bool
+	gotBreak        bool
+	gotContinue     bool
+	runningPriority int
+	current         *Callback
+	currentWaiters  int
+	ownerTid        int
+	nDeferreds      int
+	waiting         bool // blocked (or about to block) in the backend
+
+	maxDispatch    Timeval // Sec<0: none
+	maxCallbacks   int
+	limitAfterPrio int
+
+	// signals (libevent's struct evsig_info)
+	sigPipe       [2]int
+	sigEv         *Event
+	sigAdded      bool
+	nSignalsAdded int
+	sigOld        map[int]uintptr
+
+	// cross-thread wakeup
+	notifyFd      int
+	notifyEv      *Event
+	notifyPending bool
+
+	once *onceEvent // event_base_once events not yet run
+}
+
+// ErrNoBackend is returned when the configuration excludes every backend.
+var ErrNoBackend = errors.New("no event mechanism available")
+
+// The backends, in libevent's order of preference on Linux.
+var methods = []struct {
+	name     string
+	features int
+	create   func(b *Base) (backend, error)
+}{
+	{"epoll", epollFeatures, func(b *Base) (backend, error) { return newEpoll(b) }},
+	{"poll", pollFeatures, func(b *Base) (backend, error) { return newPoll(b, "poll") }},
+	{"select", selectFeatures, func(b *Base) (backend, error) { return newPoll(b, "select") }},
+}
+
+// Methods lists the backends, in order of preference
+// (event_get_supported_methods).
+func Methods() []string {
+	names := make([]string, len(methods))
+	for i, m := range methods {
+		names[i] = m.name
+	}
+	return names
+}
+
+// MethodIndex is the position of b's backend in Methods(), or
+// len(Methods()) for epoll's changelist variant.
+func (b *Base) MethodIndex() int {
+	for i, m := range methods {
+		if m.name == b.be.name() {
+			return i
+		}
+	}
+	if b.be.name() == nameChangelist {
+		return len(methods)
+	}
+	return -1
+}
+
+func (c *Config) getenv(name string) bool {
+	if c.Getenv != nil {
+		_, ok := c.Getenv(name)
+		return ok
+	}
+	_, ok := os.LookupEnv(name)
+	return ok
+}
+
+// NewBase is event_base_new_with_config.
+func NewBase(cfg Config) (*Base, error) {
+	b := &Base{
+		flags:           cfg.Flags,
+		sigPipe:         [2]int{-1, -1},
+		notifyFd:        -1,
+		runningPriority: -1,
+	}
+	checkEnv := cfg.Flags&FlagIgnoreEnv == 0
+	b.precise = cfg.Flags&FlagPreciseTimer != 0
+	if checkEnv && !b.precise {
+		if cfg.getenv("EVENT_PRECISE_TIMER") {
+			b.precise = true
+			b.flags |= FlagPreciseTimer
+		}
+	}
+	b.envChangelist = checkEnv && cfg.getenv("EVENT_EPOLL_USE_CHANGELIST")
+	b.lastClockUpdate = math.MinInt64 / 2
+	b.gettime()
+
+	if cfg.MaxDispatch != nil {
+		b.maxDispatch = *cfg.MaxDispatch
+	} else {
+		b.maxDispatch.Sec = -1
+	}
+	b.limitAfterPrio = cfg.LimitAfterPrio
+	if cfg.MaxCallbacks >= 0 {
+		b.maxCallbacks = cfg.MaxCallbacks
+	} else {
+		b.maxCallbacks = math.MaxInt32
+	}
+	if b.maxCallbacks == math.MaxInt32 && b.maxDispatch.Sec == -1 {
+		b.limitAfterPrio = math.MaxInt32
+	}
+
+	hp := mem.AllocZeroed(baseHeaderLen)
+	if hp == nil {
+		return nil, fmt.Errorf("event_base_new: %w", unix.ENOMEM)
+	}
+	b.hdr = (*baseHeader)(hp)
+	b.hdr.Magic = baseMagic
+	b.handle = register(b)
+	b.hdr.Handle = b.handle
+
+	var initErr error
+	for _, m := range methods {
+		if containsString(cfg.AvoidMethods, m.name) {
+			continue
+		}
+		if m.features&cfg.RequireFeatures != cfg.RequireFeatures {
+			continue
+		}
+		if checkEnv && cfg.getenv("EVENT_NO"+strings.ToUpper(m.name)) {
+			continue
+		}
+		be, err := m.create(b)
+		if err != nil {
+			initErr = err
+			continue
+		}
+		b.be = be
+		break
+	}
+	if b.be == nil {
+		logf(LogWarn, "event_base_new_with_config: no event mechanism available")
+		b.release()
+		if initErr != nil {
+			return nil, initErr
+		}
+		return nil, ErrNoBackend
+	}
+	b.hdr.Method = int32(b.MethodIndex())
+	b.hdr.Features = int32(b.be.features())
+	if cfg.getenv("EVENT_SHOW_METHOD") {
+		logf(LogMsg, "libevent using: %s", b.be.name())
+	}
+	if b.PriorityInit(1) < 0 {
+		b.Free(false)
+		return nil, errors.New("event_base_new: priority queues")
+	}
+	if cfg.UseLock {
+		b.lockable = true
+		b.hdr.Lockable = 1
+		b.cond = sync.NewCond(&b.mu)
+		if err := b.MakeNotifiable(); err != nil {
+			logf(LogWarn, "event_base_new_with_config: Unable to make base notifiable.")
+			b.Free(false)
+			return nil, err
+		}
+	} else if cfg.NotifyOnCreation {
+		if err := b.MakeNotifiable(); err != nil {
+			b.Free(false)
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+func containsString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Ptr is the struct event_base * that names b.
+func (b *Base) Ptr() unsafe.Pointer { return unsafe.Pointer(b.hdr) }
+
+// Lockable reports whether b serialises access with its own lock.
+func (b *Base) Lockable() bool { return b.lockable }
+
+func (b *Base) lock() {
+	if b.lockable {
+		b.mu.Lock()
+	}
+}
+
+func (b *Base) unlock() {
+	if b.lockable {
+		b.mu.Unlock()
+	}
+}
+
+// Lock and Unlock take the base's lock (a no-op on a base without one); for
+// code that must run several loop operations atomically.
+func (b *Base) Lock()   { b.lock() }
+func (b *Base) Unlock() { b.unlock() }
+
+// inThread is libevent's EVBASE_IN_THREAD: whether the caller is the thread
+// that runs (or last ran) the loop. Without locking every caller counts as
+// that thread, as in libevent without thread callbacks.
+func (b *Base) inThread() bool {
+	if !b.lockable {
+		return true
+	}
+	return b.ownerTid == unix.Gettid()
+}
+
+// waitCurrent blocks until the callback running on the loop thread returns.
+// Caller holds the lock.
+func (b *Base) waitCurrent() {
+	b.currentWaiters++
+	b.cond.Wait()
+}
+
+// needNotify tells whether a change must wake the loop: only when it is
+// blocked in the backend, since otherwise it will see the change before it
+// next blocks (the loop sets `waiting` under the lock).
+func (b *Base) needNotify() bool {
+	return b.notifyFd >= 0 && b.running && b.waiting
+}
+
+func (b *Base) notify() {
+	if b.notifyFd < 0 {
+		return
+	}
+	if b.notifyPending {
+		return
+	}
+	b.notifyPending = true
+	var one = [8]byte{1}
+	for {
+		_, err := unix.Write(b.notifyFd, one[:])
+		if err != unix.EAGAIN && err != unix.EINTR {
+			return
+		}
+	}
+}
+
+var notifyDrainCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointer) {
+	var buf [8]byte
+	_, err := unix.Read(int(fd), buf[:])
+	if err != nil && err != unix.EAGAIN {
+		logf(LogWarn, "Error reading from eventfd: %v", err)
+	}
+	if b := FromPtr(arg); b != nil {
+		b.lock()
+		b.notifyPending = false
+		b.unlock()
+	}
+})
+
+// MakeNotifiable is evthread_make_base_notifiable: give the base an eventfd
+// other threads write to when they need the loop to wake up.
+func (b *Base) MakeNotifiable() error {
+	b.lock()
+	defer b.unlock()
+	return b.makeNotifiableLocked()
+}
+
+func (b *Base) makeNotifiableLocked() error {
+	if b.notifyFd >= 0 {
+		return nil
+	}
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return fmt.Errorf("evthread_make_base_notifiable: eventfd: %w", err)
+	}
+	if b.notifyEv == nil {
+		b.notifyEv = allocEvent()
+		if b.notifyEv == nil {
+			_ = unix.Close(fd)
+			return fmt.Errorf("evthread_make_base_notifiable: %w", unix.ENOMEM)
+		}
+	}
+	b.notifyFd = fd
+	b.assignLocked(b.notifyEv, int32(fd), EvRead|EvPersist, notifyDrainCb, b.Ptr())
+	b.notifyEv.Cb.Flags |= ListInternal
+	b.notifyEv.Cb.Pri = 0
+	if _, err := b.addLocked(b.notifyEv, nil, false); err != nil {
+		return fmt.Errorf("evthread_make_base_notifiable: %w", err)
+	}
+	return nil
+}
+
+func allocEvent() *Event {
+	return (*Event)(mem.AllocZeroed(EventSize))
+}
+
+// AllocEvent returns zeroed off-heap storage for one event (what event_new
+// gets from malloc). Release it with FreeEvent.
+func AllocEvent() *Event { return allocEvent() }
+
+// FreeEvent releases storage from AllocEvent.
+func FreeEvent(ev *Event) { mem.Free(unsafe.Pointer(ev)) }
+
+// Method is event_base_get_method.
+func (b *Base) Method() string { return b.be.name() }
+
+// Features is event_base_get_features.
+func (b *Base) Features() int { return b.be.features() }
+
+// NPriorities is event_base_get_npriorities.
+func (b *Base) NPriorities() int {
+	b.lock()
+	defer b.unlock()
+	return len(b.active)
+}
+
+// PriorityInit is event_base_priority_init.
+func (b *Base) PriorityInit(n int) int {
+	b.lock()
+	defer b.unlock()
+	if b.countActive != 0 || n < 1 || n >= MaxPriorities {
+		return -1
+	}
+	if n == len(b.active) {
+		return 0
+	}
+	b.active = make([]cbList, n)
+	b.hdr.NPriorities = int32(n)
+	return 0
+}
+
+// NumEvents is event_base_get_num_events.
+func (b *Base) NumEvents(which int) int {
+	b.lock()
+	defer b.unlock()
+	r := 0
+	if which&CountActive != 0 {
+		r += b.countActive
+	}
+	if which&CountVirtual != 0 {
+		r += b.virtualCount
+	}
+	if which&CountAdded != 0 {
+		r += b.eventCount
+	}
+	return r
+}
+
+// MaxEvents is event_base_get_max_events.
+func (b *Base) MaxEvents(which int, clear bool) int {
+	b.lock()
+	defer b.unlock()
+	r := 0
+	if which&CountActive != 0 {
+		r += b.countActiveMax
+		if clear {
+			b.countActiveMax = 0
+		}
+	}
+	if which&CountVirtual != 0 {
+		r += b.virtualCountMax
+		if clear {
+			b.virtualCountMax = 0
+		}
+	}
+	if which&CountAdded != 0 {
+		r += b.eventCountMax
+		if clear {
+			b.eventCountMax = 0
+		}
+	}
+	return r
+}
+
+// AddVirtual and DelVirtual are event_base_add_virtual_/del_virtual_: things
+// that keep the loop running without being events (listeners use them).
+func (b *Base) AddVirtual() {
+	b.lock()
+	b.virtualCount++
+	b.virtualCountMax = max(b.virtualCountMax, b.virtualCount)
+	b.unlock()
+}
+
+func (b *Base) DelVirtual() {
+	b.lock()
+	if b.virtualCount > 0 {
+		b.virtualCount--
+	}
+	if b.virtualCount == 0 && b.needNotify() {
+		b.notify()
+	}
+	b.unlock()
+}
+
+func (b *Base) haveEvents() bool { return b.virtualCount > 0 || b.eventCount > 0 }
+
+// ---- time ----------------------------------------------------------------
+
+// Clocks. The defaults use system calls; the C ABI layer installs vDSO-backed
+// versions. Monotonic time uses CLOCK_MONOTONIC_COARSE unless the base asked
+// for precise timers, as libevent does on Linux: timers added in the same
+// tick then get equal deadlines, which decides their firing order.
+var (
+	monoClock = func(precise bool) Timeval {
+		id := int32(unix.CLOCK_MONOTONIC_COARSE)
+		if precise {
+			id = unix.CLOCK_MONOTONIC
+		}
+		var ts unix.Timespec
+		_ = unix.ClockGettime(id, &ts)
+		return Timeval{Sec: ts.Sec, Usec: ts.Nsec / 1000}
+	}
+	wallClock = func() Timeval {
+		var tv unix.Timeval
+		_ = unix.Gettimeofday(&tv)
+		return Timeval{Sec: tv.Sec, Usec: tv.Usec}
+	}
+)
+
+// SetClocks replaces the clock sources (call before creating bases).
+func SetClocks(mono func(precise bool) Timeval, wall func() Timeval) {
+	monoClock, wallClock = mono, wall
+}
+
+// clockSyncInterval is how often (seconds) the wall/monotonic offset is
+// refreshed, libevent's CLOCK_SYNC_INTERVAL.
+const clockSyncInterval = 5
+
+// gettime is libevent's gettime(): the cached time if there is one, else the
+// monotonic clock. Caller holds the lock.
+func (b *Base) gettime() Timeval {
+	if b.tvCache.Sec != 0 {
+		return b.tvCache
+	}
+	now := monoClock(b.precise)
+	if b.lastClockUpdate+clockSyncInterval < now.Sec {
+		b.clockDiff = tvSub(wallClock(), now)
+		b.lastClockUpdate = now.Sec
+	}
+	return now
+}
+
+func (b *Base) clearTimeCache() { b.tvCache.Sec = 0 }
+
+func (b *Base) updateTimeCache() {
+	b.tvCache.Sec = 0
+	if b.flags&FlagNoCacheTime == 0 {
+		b.tvCache = b.gettime()
+	}
+}
+
+// GettimeofdayCached is event_base_gettimeofday_cached.
+func (b *Base) GettimeofdayCached() Timeval {
+	b.lock()
+	defer b.unlock()
+	if b.tvCache.Sec == 0 {
+		return wallClock()
+	}
+	return tvAdd(b.tvCache, b.clockDiff)
+}
+
+// UpdateCacheTime is event_base_update_cache_time.
+func (b *Base) UpdateCacheTime() {
+	b.lock()
+	if b.running {
+		b.updateTimeCache()
+	}
+	b.unlock()
+}
+
+// MonotonicTime is event_gettime_monotonic.
+func (b *Base) MonotonicTime() Timeval {
+	b.lock()
+	defer b.unlock()
+	return monoClock(b.precise)
+}

@@ -1,0 +1,98 @@
+package loop
+
+import (
+	"sync"
+	"unsafe"
+
+	"goevent/core/mem"
+)
+
+// Deferred is a Go function queued on a base's active queues, libevent's
+// deferred callback (event_deferred_cb_*): it runs from the loop, after the
+// callback that scheduled it returns, in priority order with events. It lives
+// off-heap because it is linked into the same queues as C events; Free
+// releases it.
+//
+// Contract: Schedule, Cancel and SetPriority may be called from any thread
+// for a lockable base; Free only once the Deferred is neither scheduled nor
+// running.
+type Deferred struct {
+	cb Callback // must stay first: the queues hold &d.cb
+	id uint64   // index into deferredFuncs
+}
+
+var (
+	deferredMu    sync.Mutex
+	deferredFuncs = []func(){nil}
+	deferredFree  []uint64
+)
+
+// NewDeferred returns a deferred callback running fn at priority pri, or nil
+// if memory ran out.
+func NewDeferred(pri uint8, fn func()) *Deferred {
+	d := (*Deferred)(mem.AllocZeroed(unsafe.Sizeof(Deferred{})))
+	if d == nil {
+		return nil
+	}
+	d.cb.Pri = pri
+	d.cb.Closure = ClosureCbSelf
+	deferredMu.Lock()
+	if n := len(deferredFree); n > 0 {
+		d.id = deferredFree[n-1]
+		deferredFree = deferredFree[:n-1]
+		deferredFuncs[d.id] = fn
+	} else {
+		d.id = uint64(len(deferredFuncs))
+		deferredFuncs = append(deferredFuncs, fn)
+	}
+	deferredMu.Unlock()
+	return d
+}
+
+func (d *Deferred) run() {
+	deferredMu.Lock()
+	fn := deferredFuncs[d.id]
+	deferredMu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+// SetPriority is event_deferred_cb_set_priority_ (only while not scheduled).
+func (d *Deferred) SetPriority(pri uint8) { d.cb.Pri = pri }
+
+// Free releases d; it must not be scheduled.
+func (d *Deferred) Free() {
+	deferredMu.Lock()
+	deferredFuncs[d.id] = nil
+	deferredFree = append(deferredFree, d.id)
+	deferredMu.Unlock()
+	mem.Free(unsafe.Pointer(d))
+}
+
+// maxDeferredsQueued bounds how many deferred callbacks one pass of the loop
+// runs; more are put off to the next iteration so that a callback storm
+// cannot starve I/O (libevent's MAX_DEFERREDS_QUEUED).
+const maxDeferredsQueued = 32
+
+// Schedule is event_deferred_cb_schedule_: queue d unless it is queued
+// already. Reports whether it was newly queued.
+func (b *Base) Schedule(d *Deferred) bool {
+	b.lock()
+	defer b.unlock()
+	if b.nDeferreds > maxDeferredsQueued {
+		return b.activateCallbackLaterLocked(&d.cb) != 0
+	}
+	r := b.activateCallbackLocked(&d.cb)
+	if r != 0 {
+		b.nDeferreds++
+	}
+	return r != 0
+}
+
+// Cancel is event_deferred_cb_cancel_: unqueue d if it is queued.
+func (b *Base) Cancel(d *Deferred) {
+	b.lock()
+	b.cancelCallbackLocked(&d.cb, false)
+	b.unlock()
+}

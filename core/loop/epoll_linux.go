@@ -1,0 +1,241 @@
+package loop
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+)
+
+// backend is the seam to the OS readiness mechanism (libevent's struct
+// eventop). add/del receive the events already enabled on the fd (old) and
+// the ones to enable or disable, plus EvET when the event is
+// edge-triggered.
+type backend interface {
+	name() string
+	features() int
+	add(fd int32, old, events int16) error
+	del(fd int32, old, events int16) error
+	// dispatch waits up to tv (nil: forever) and activates ready events.
+	// Called with the base locked; it unlocks around the wait.
+	dispatch(b *Base, tv *Timeval) error
+	dealloc()
+	reinit(b *Base) error
+}
+
+const (
+	epollFeatures     = FeatureET | FeatureO1 | FeatureEarlyClose
+	epollInitialN     = 32
+	epollMaxN         = 4096
+	maxEpollTimeoutMs = 35 * 60 * 1000 // old kernels misbehave with larger waits
+)
+
+type epollBackend struct {
+	epfd   int
+	events []unix.EpollEvent
+	// changelist: the base asked for libevent's batched epoll_ctl variant.
+	// goevent applies changes at once either way; only the method name
+	// differs.
+	changelist bool
+}
+
+// newEpoll creates the epoll fd, then the signal pipe, in libevent's order,
+// so that a new base takes the same fd numbers it would under libevent.
+func newEpoll(b *Base) (*epollBackend, error) {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		if err != unix.ENOSYS {
+			logf(LogWarn, "epoll_create: %v", err)
+		}
+		return nil, fmt.Errorf("epoll_create1: %w", err)
+	}
+	ep := &epollBackend{epfd: fd, events: make([]unix.EpollEvent, epollInitialN)}
+	ep.changelist = b.flags&FlagEpollUseChangelist != 0 || b.envChangelist
+	b.be = ep
+	if err := b.evsigInit(); err != nil {
+		_ = unix.Close(fd)
+		b.be = nil
+		return nil, err
+	}
+	return ep, nil
+}
+
+// nameChangelist is what libevent's changelist variant of epoll calls
+// itself (event_base_get_method).
+const nameChangelist = "epoll (with changelist)"
+
+func (ep *epollBackend) name() string {
+	if ep.changelist {
+		return nameChangelist
+	}
+	return "epoll"
+}
+
+func (ep *epollBackend) features() int { return epollFeatures }
+
+func epollBits(ev int16) uint32 {
+	var e uint32
+	if ev&EvRead != 0 {
+		e |= unix.EPOLLIN
+	}
+	if ev&EvWrite != 0 {
+		e |= unix.EPOLLOUT
+	}
+	if ev&EvClosed != 0 {
+		e |= unix.EPOLLRDHUP
+	}
+	return e
+}
+
+const rwc = EvRead | EvWrite | EvClosed
+
+func (ep *epollBackend) ctl(op int, fd int32, bits uint32, et bool) error {
+	if et {
+		bits |= unix.EPOLLET
+	}
+	ev := unix.EpollEvent{Events: bits, Fd: fd}
+	err := unix.EpollCtl(ep.epfd, op, int(fd), &ev)
+	if err == nil {
+		return nil
+	}
+	switch op {
+	case unix.EPOLL_CTL_MOD:
+		// The fd was probably closed and reopened: add it afresh.
+		if err == unix.ENOENT {
+			if err2 := unix.EpollCtl(ep.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err2 != nil {
+				logf(LogWarn, "Epoll MOD(%d) on %d retried as ADD; that failed too: %v", bits, fd, err2)
+				return err2
+			}
+			return nil
+		}
+	case unix.EPOLL_CTL_ADD:
+		// Redundant add, or dup2 onto an fd epoll still knows.
+		if err == unix.EEXIST {
+			if err2 := unix.EpollCtl(ep.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev); err2 != nil {
+				logf(LogWarn, "Epoll ADD(%d) on %d retried as MOD; that failed too: %v", bits, fd, err2)
+				return err2
+			}
+			return nil
+		}
+	case unix.EPOLL_CTL_DEL:
+		// The fd was closed before the delete: nothing left to do.
+		if err == unix.ENOENT || err == unix.EBADF || err == unix.EPERM {
+			return nil
+		}
+	}
+	opName := map[int]string{unix.EPOLL_CTL_ADD: "ADD", unix.EPOLL_CTL_MOD: "MOD", unix.EPOLL_CTL_DEL: "DEL"}[op]
+	logf(LogWarn, "Epoll %s(%d) on fd %d failed: %v", opName, bits, fd, err)
+	return err
+}
+
+func (ep *epollBackend) add(fd int32, old, events int16) error {
+	op := unix.EPOLL_CTL_ADD
+	if old&rwc != 0 {
+		op = unix.EPOLL_CTL_MOD
+	}
+	return ep.ctl(op, fd, epollBits((old|events)&rwc), events&EvET != 0)
+}
+
+func (ep *epollBackend) del(fd int32, old, events int16) error {
+	left := old &^ events & rwc
+	if left == 0 {
+		return ep.ctl(unix.EPOLL_CTL_DEL, fd, epollBits(old&rwc), events&EvET != 0)
+	}
+	return ep.ctl(unix.EPOLL_CTL_MOD, fd, epollBits(left), events&EvET != 0)
+}
+
+// tvToMsec rounds up, as evutil_tv_to_msec_ does; -1 if out of range.
+func tvToMsec(tv Timeval) int64 {
+	if tv.Usec > 1000000 || tv.Sec > (1<<63-1-999)/1000 {
+		return -1
+	}
+	return tv.Sec*1000 + (tv.Usec+999)/1000
+}
+
+func (ep *epollBackend) dispatch(b *Base, tv *Timeval) error {
+	timeout := -1
+	if tv != nil {
+		ms := tvToMsec(*tv)
+		if ms < 0 || ms > maxEpollTimeoutMs {
+			ms = maxEpollTimeoutMs
+		}
+		timeout = int(ms)
+	}
+	b.waiting = true
+	b.unlock()
+	n, err := unix.EpollWait(ep.epfd, ep.events, timeout)
+	b.lock()
+	b.waiting = false
+	if err != nil {
+		if err == unix.EINTR {
+			return nil
+		}
+		logf(LogWarn, "epoll_wait: %v", err)
+		return fmt.Errorf("epoll_wait: %w", err)
+	}
+	for i := 0; i < n; i++ {
+		what := ep.events[i].Events
+		var ev int16
+		switch {
+		case what&unix.EPOLLERR != 0:
+			ev = EvRead | EvWrite
+		case what&unix.EPOLLHUP != 0 && what&unix.EPOLLRDHUP == 0:
+			ev = EvRead | EvWrite
+		default:
+			if what&unix.EPOLLIN != 0 {
+				ev |= EvRead
+			}
+			if what&unix.EPOLLOUT != 0 {
+				ev |= EvWrite
+			}
+			if what&unix.EPOLLRDHUP != 0 {
+				ev |= EvClosed
+			}
+		}
+		if ev == 0 {
+			continue
+		}
+		b.ioActive(ep.events[i].Fd, ev|EvET)
+	}
+	if n == len(ep.events) && n < epollMaxN {
+		ep.events = make([]unix.EpollEvent, 2*n)
+	}
+	return nil
+}
+
+func (ep *epollBackend) dealloc() {
+	if ep.epfd >= 0 {
+		_ = unix.Close(ep.epfd)
+		ep.epfd = -1
+	}
+}
+
+// reinit gives the base a fresh epoll instance registered with every fd
+// that has events, as event_reinit does.
+func (ep *epollBackend) reinit(b *Base) error {
+	// Close first, as libevent does, so the new instance takes the old
+	// one's fd number and the program's later fds are numbered the same.
+	_ = unix.Close(ep.epfd)
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		ep.epfd = -1
+		return fmt.Errorf("event_reinit: epoll_create1: %w", err)
+	}
+	ep.epfd = fd
+	var firstErr error
+	for i, e := range b.io {
+		if e == nil {
+			continue
+		}
+		events := ioMask(e)
+		if events == 0 {
+			continue
+		}
+		if e.head != nil && e.head.Events&EvET != 0 {
+			events |= EvET
+		}
+		if err := ep.add(int32(i), 0, events); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
