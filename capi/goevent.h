@@ -83,6 +83,8 @@ void ge_fork_report(const char *fn);
 #define GE_LOG_ERR   3
 void ge_log(int severity, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* An internal invariant broke: log, run the fatal callback, abort. */
+void ge_fatal(const char *msg) __attribute__((noreturn));
 /* Called from Go with an already formatted message. */
 void ge_log_str(int severity, const char *msg);
 /* A bad argument where libevent would have crashed: one warning line. */

@@ -183,8 +183,22 @@ static struct evthread_condition_callbacks ge_condfns;
 
 int ge_threads_enabled(void) { return ge_threads_on; }
 
+/* Set by evthread_enable_lock_debugging; see there. */
+static int ge_lock_debugging;
+static struct evthread_lock_callbacks ge_inner_lockfns;
+
 int evthread_set_lock_callbacks(const struct evthread_lock_callbacks *cbs)
 {
+	if (ge_lock_debugging && cbs) {
+		/* Debug wrappers are installed: real callbacks go underneath
+		 * them, allowed once, before any lock was allocated. */
+		if (ge_inner_lockfns.alloc)
+			return (ge_inner_lockfns.alloc == cbs->alloc) ? 0 : -1;
+		if (!(cbs->alloc && cbs->free && cbs->lock && cbs->unlock))
+			return -1;
+		ge_inner_lockfns = *cbs;
+		return 0;
+	}
 	if (!cbs) {
 		if (ge_threads_on)
 			ge_log(GE_LOG_WARN, "Trying to disable lock functions after "
@@ -232,12 +246,92 @@ void evthread_set_id_callback(unsigned long (*id_fn)(void))
 	ge_id_fn = id_fn;
 }
 
-static int ge_lock_debugging;
+/* Lock debugging, as libevent does it: every lock becomes a small record
+ * that counts holds and checks the owner, wrapping the real lock when real
+ * lock callbacks exist. Like libevent, enabling it makes lock allocation
+ * succeed even without evthread_use_pthreads, so BEV_OPT_THREADSAFE objects
+ * can be created (test-ratelim relies on that). */
+struct ge_debug_lock {
+	unsigned locktype;
+	int count;
+	unsigned long owner;
+	void *inner;
+};
+
+
+static unsigned long ge_self_id(void)
+{
+	return ge_id_fn ? ge_id_fn() : (unsigned long)pthread_self();
+}
+
+static void *ge_debug_alloc(unsigned locktype)
+{
+	struct ge_debug_lock *l = ge_malloc(sizeof(*l));
+	if (!l)
+		return NULL;
+	l->locktype = locktype;
+	l->count = 0;
+	l->owner = 0;
+	l->inner = NULL;
+	if (ge_inner_lockfns.alloc) {
+		l->inner = ge_inner_lockfns.alloc(locktype | EVTHREAD_LOCKTYPE_RECURSIVE);
+		if (!l->inner) {
+			ge_free(l);
+			return NULL;
+		}
+	}
+	return l;
+}
+
+static void ge_debug_free(void *lock, unsigned locktype)
+{
+	struct ge_debug_lock *l = lock;
+	if (l->count != 0)
+		ge_fatal("evthread lock debugging: freeing a held lock");
+	if (l->inner)
+		ge_inner_lockfns.free(l->inner, locktype | EVTHREAD_LOCKTYPE_RECURSIVE);
+	ge_free(l);
+}
+
+static int ge_debug_lock(unsigned mode, void *lock)
+{
+	struct ge_debug_lock *l = lock;
+	if (l->inner) {
+		int r = ge_inner_lockfns.lock(mode, l->inner);
+		if (r)
+			return r;
+	}
+	if (l->count > 0 && !(l->locktype & EVTHREAD_LOCKTYPE_RECURSIVE))
+		ge_fatal("evthread lock debugging: non-recursive lock taken twice");
+	l->owner = ge_self_id();
+	l->count++;
+	return 0;
+}
+
+static int ge_debug_unlock(unsigned mode, void *lock)
+{
+	struct ge_debug_lock *l = lock;
+	if (l->count <= 0 || l->owner != ge_self_id())
+		ge_fatal("evthread lock debugging: unlocking a lock not held by this thread");
+	if (--l->count == 0)
+		l->owner = 0;
+	return l->inner ? ge_inner_lockfns.unlock(mode, l->inner) : 0;
+}
 
 void evthread_enable_lock_debugging(void)
 {
-	/* goevent's own locks are checked by construction; the flag is kept
-	 * so that the call is accepted as libevent accepts it. */
+	if (ge_lock_debugging)
+		return;
+	ge_inner_lockfns = ge_threads_on ? ge_lockfns : (struct evthread_lock_callbacks){0};
+	ge_lockfns = (struct evthread_lock_callbacks){
+		EVTHREAD_LOCK_API_VERSION,
+		EVTHREAD_LOCKTYPE_RECURSIVE,
+		ge_debug_alloc,
+		ge_debug_free,
+		ge_debug_lock,
+		ge_debug_unlock,
+	};
+	ge_threads_on = 1;
 	ge_lock_debugging = 1;
 }
 
