@@ -425,16 +425,5 @@ ev_ssize_t bufferevent_get_max_single_write(struct bufferevent *bev)
 	return goev_bufferevent_max_single(bev, 1, 0, 0);
 }
 
-/* Without rate limiting (a later addition) what one read or write may move
- * is the single-operation cap. */
-ev_ssize_t bufferevent_get_max_to_read(struct bufferevent *bev)
-{
-	CHECK_BEV("bufferevent_get_max_to_read", bev, -1);
-	return goev_bufferevent_max_single(bev, 0, 0, 0);
-}
-
-ev_ssize_t bufferevent_get_max_to_write(struct bufferevent *bev)
-{
-	CHECK_BEV("bufferevent_get_max_to_write", bev, -1);
-	return goev_bufferevent_max_single(bev, 1, 0, 0);
-}
+/* bufferevent_get_max_to_read/_write, which rate limits shape, are in
+ * bufferevent_ratelim.c. */

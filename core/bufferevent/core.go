@@ -66,6 +66,10 @@ type BEV struct {
 
 	// Kind-specific state.
 	sock *sockState
+
+	// rlim is the rate-limiting state (ratelim.go), nil until a limit or
+	// a group is set.
+	rlim *rateLimit
 }
 
 // Header returns the C-visible struct bufferevent.
@@ -148,6 +152,7 @@ func finalizeCB(_ int32, _ int16, arg unsafe.Pointer) {
 	}
 	b.Lock()
 	b.ops.Destruct(b)
+	b.rlimRelease()
 	b.in.Free()
 	b.out.Free()
 	b.deferred.Free()
@@ -711,10 +716,10 @@ func (b *BEV) SetMaxSingleWrite(n uint64) int {
 func (b *BEV) MaxSingleRead() int  { return b.maxSingleRead }
 func (b *BEV) MaxSingleWrite() int { return b.maxSingleWrite }
 
-// readMax and writeMax are what one read or write may move (rate limits
-// will clamp these later).
-func (b *BEV) readMax() int  { return b.maxSingleRead }
-func (b *BEV) writeMax() int { return b.maxSingleWrite }
+// readMax and writeMax are what one read or write may move: the single
+// operation caps, or what the rate limits allow (ratelim.go).
+func (b *BEV) readMax() int  { return b.rlimMax(false) }
+func (b *BEV) writeMax() int { return b.rlimMax(true) }
 
 // DNSError is bufferevent_socket_get_dns_error.
 func (b *BEV) DNSError() int { return b.dnsError }

@@ -157,6 +157,7 @@ func Setup(e *Env) {
 	fnTimeoutRead = e.Loop.RegisterCallback(genericReadTimeoutCB)
 	fnTimeoutWrt = e.Loop.RegisterCallback(genericWriteTimeoutCB)
 	fnFinalize = e.Loop.RegisterCallback(finalizeCB)
+	installLayerCallbacks()
 }
 
 func warn(msg string) {

@@ -101,6 +101,7 @@ func sockReadCB(fd int32, what int16, arg unsafe.Pointer) {
 		b.sockError(EvRead, ev|EventEOF, -1)
 		return
 	}
+	b.decrementBuckets(n, false)
 	b.TriggerNolock(EvRead, 0)
 }
 
@@ -171,6 +172,7 @@ func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 			b.sockError(EvWrite, ev|EventEOF, -1)
 			return
 		}
+		b.decrementBuckets(n, true)
 	}
 	if b.out.Len() == 0 {
 		env.Loop.Del(&h.EvWrite)

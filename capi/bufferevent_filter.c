@@ -1,0 +1,33 @@
+/*
+ * bufferevent_filter.c: bufferevent_filter_new (event2/bufferevent.h) and
+ * the trampolines through which core/bufferevent/filter.go calls the user's
+ * filter functions and context destructor.
+ */
+#include <event2/bufferevent.h>
+
+#include "goevent.h"
+#include "_cgo_export.h"
+
+int ge_bev_filter_call(void *fn, void *src, void *dst, ssize_t limit,
+    int mode, void *ctx)
+{
+	return (int)((bufferevent_filter_cb)fn)((struct evbuffer *)src,
+	    (struct evbuffer *)dst, limit, (enum bufferevent_flush_mode)mode, ctx);
+}
+
+void ge_bev_filter_free_ctx(void *fn, void *ctx)
+{
+	((void (*)(void *))fn)(ctx);
+}
+
+struct bufferevent *bufferevent_filter_new(struct bufferevent *underlying,
+    bufferevent_filter_cb input_filter, bufferevent_filter_cb output_filter,
+    int options, void (*free_context)(void *), void *ctx)
+{
+	GE_FORK_GUARD("bufferevent_filter_new", NULL);
+	/* libevent returns NULL for a missing underlying without a word. */
+	if (!underlying)
+		return NULL;
+	return goev_bufferevent_filter_new(underlying, (void *)input_filter,
+	    (void *)output_filter, options, (void *)free_context, ctx);
+}
