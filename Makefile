@@ -10,14 +10,15 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZTIME ?= 20s
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all lib deps configure test test-go test-c demo bench fuzz soak install clean help
+.PHONY: all lib deps configure test test-go test-c test-bindings demo bench fuzz soak install clean help
 
 all: lib
 
 help:
 	@echo "make          build build/lib/libevent_core-2.1.so.7 (and the other sonames)"
 	@echo "make demo     build and run the evbuffer example"
-	@echo "make test     Go unit tests (-race), gofmt/vet, C differential tests (ctest)"
+	@echo "make test     gofmt/vet, Go unit tests (-race), C differential tests (ctest),"
+	@echo "              Python and Rust binding tests"
 	@echo "make bench    goevent vs system libevent, median of runs, ratio table"
 	@echo "make fuzz     run each Go fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make install  PREFIX=/usr/local: headers, libraries, pkg-config and CMake files"
@@ -34,7 +35,7 @@ configure: deps $(BUILD)/CMakeCache.txt
 lib: configure
 	$(CMAKE) --build $(BUILD) --target goevent_libs -j $(JOBS)
 
-test: test-go test-c
+test: test-go test-c test-bindings
 
 test-go: deps
 	@unformatted=$$(gofmt -l core capi); if [ -n "$$unformatted" ]; then \
@@ -46,9 +47,16 @@ test-c: lib
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+test-bindings: lib
+	python3 -m unittest discover -s bindings/python/tests -t bindings/python
+	python3 bindings/python/examples/echo.py
+	cargo test --offline --manifest-path bindings/rust/Cargo.toml
+
 demo: lib
-	$(CMAKE) --build $(BUILD) --target buffer_demo -j $(JOBS)
+	$(CMAKE) --build $(BUILD) --target buffer_demo echo_client -j $(JOBS)
 	$(BUILD)/examples/buffer_demo
+	@echo
+	$(BUILD)/examples/echo_client
 
 bench: lib
 	$(CMAKE) --build $(BUILD) -j $(JOBS)

@@ -2,7 +2,7 @@
 # Installs what building and testing goevent needs on a fresh Debian machine:
 # cmake and pkg-config to build the C side, Debian's libevent-dev as the
 # reference for the differential tests, zlib for the filter example, python3
-# for the Python bindings' tests. As root it installs what is missing; as
+# and cargo for the bindings' tests. As root it installs what is missing; as
 # anyone else it names what to install and fails.
 set -euo pipefail
 
@@ -13,6 +13,7 @@ command -v cc >/dev/null 2>&1 || need+=(gcc)
 [ -f /usr/include/event2/event.h ] || need+=(libevent-dev)
 [ -f /usr/include/zlib.h ] || need+=(zlib1g-dev)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v cargo >/dev/null 2>&1 || need+=(cargo)
 
 if [ ${#need[@]} -eq 0 ]; then
 	exit 0
