@@ -19,6 +19,8 @@ void ge_buffer_run_obsolete_cb(void *fn, void *buf, size_t oldlen,
 void ge_buffer_run_ref_cleanup(void *fn, void *data, size_t len, void *extra);
 void ge_buffer_run_seg_cleanup(void *fn, void *seg, int flags, void *arg);
 void ge_buffer_release_chains(void *head);
+ssize_t ge_writev(int fd, const void *iov, int n);
+int ge_buffer_note_sigpipe(void);
 */
 import "C"
 
@@ -32,6 +34,18 @@ import (
 )
 
 func init() {
+	// writev from C, so that SIGPIPE acts as under libevent (buffer.c).
+	C.ge_buffer_note_sigpipe()
+	evbuffer.WritevHook = func(fd int, iov unsafe.Pointer, n int) (int, syscall.Errno) {
+		r, err := C.ge_writev(C.int(fd), iov, C.int(n))
+		if r < 0 {
+			if en, ok := err.(syscall.Errno); ok {
+				return -1, en
+			}
+			return -1, syscall.EIO
+		}
+		return int(r), 0
+	}
 	evbuffer.LockHook = func(l unsafe.Pointer) { C.ge_lock_acquire(l) }
 	evbuffer.UnlockHook = func(l unsafe.Pointer) { C.ge_lock_release(l) }
 	// EVTHREAD_LOCKTYPE_RECURSIVE: buffers allocate recursive locks.

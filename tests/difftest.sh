@@ -11,6 +11,10 @@ ref=$1 ge=$2 libdir=$3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 limit=${DIFFTEST_TIMEOUT:-60}
+for bin in "$ref" "$ge"; do
+	# Two missing binaries would otherwise "agree" on exit 127.
+	[ -x "$bin" ] || { echo "missing test binary: $bin" >&2; exit 1; }
+done
 
 run() { # name, then command
 	local name=$1; shift
