@@ -1,10 +1,13 @@
 /*
  * event.c: event.h, event_compat.h and evthread_make_base_notifiable.
  *
- * The event loop runs in Go (core/loop). This file keeps in C what needs no
- * Go state: event_config, event_assign/event_set/event_new (plain stores
- * into the caller's 128 bytes), the accessors, the compat wrappers over the
- * global current base, and the idle fast paths of event_del/event_pending.
+ * The event loop's state and rules live in Go (core/loop). This file keeps
+ * in C what needs no Go state: event_config, event_assign/event_set/event_new
+ * (plain stores into the caller's 128 bytes), the accessors, the compat
+ * wrappers over the global current base, and, on a base without a lock, the
+ * hot paths over the state the base header shares with Go: event_active,
+ * running the active queues, event_add/event_del of timers, event_pending,
+ * and the loop itself (see "the active queues in C" and below).
  * It also holds the process signal handler: libevent's design, a handler
  * that writes the signal number to a pipe the loop watches, so that signal
  * callbacks run from the loop and never inside the handler.
@@ -17,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,9 +33,23 @@
 #include "goevent.h"
 #include "_cgo_export.h"
 
+/* An active queue: callbacks linked through their evcb_active_next fields
+ * (tqe_next is the next callback, tqe_prev holds the previous callback, not
+ * TAILQ's pointer-to-next: core/loop's cbList). */
+struct ge_cbq {
+	struct event_callback *head, *tail;
+};
+
 /* What a struct event_base * points to: a header in memory core/loop
- * allocates, naming the Go-side base by handle. Mirrors baseHeader in
- * core/loop/base.go. */
+ * allocates, naming the Go-side base by handle, then the loop state that C
+ * shares with Go. Mirrors baseHeader in core/loop/base.go (whose layout test
+ * pins the offsets).
+ *
+ * Ownership of the shared part: on a base without a lock (no evthread
+ * callbacks, or EVENT_BASE_FLAG_NOLOCK) only the thread running the loop may
+ * use the base, as in libevent, and C and Go take turns on that thread, so
+ * both read and write it freely. On a lockable base C never touches it: every
+ * operation goes to Go, which serialises them with the base's mutex. */
 struct ge_base {
 	uint32_t magic;
 	uint32_t handle;
@@ -39,7 +57,42 @@ struct ge_base {
 	int32_t lockable;
 	int32_t method;   /* index in ge_methods */
 	int32_t features; /* EV_FEATURE_* of the backend */
+	struct ge_cbq *active;          /* 24: npriorities queues */
+	struct event_callback *current; /* 32: callback running now */
+	int64_t count_active;           /* 40 */
+	int64_t count_active_max;       /* 48 */
+	int64_t event_count;            /* 56 */
+	int64_t event_count_max;        /* 64 */
+	int64_t running_priority;       /* 72: -1 between passes */
+	uint8_t got_break;              /* 80 */
+	uint8_t got_continue;           /* 81 */
+	uint8_t got_term;               /* 82 */
+	uint8_t waiting;                /* 83: blocked in the backend */
+	uint32_t pad_;                  /* 84 */
+	struct event **heap;            /* 88: timer min-heap */
+	int64_t heap_len;               /* 96 */
+	int64_t heap_cap;               /* 104 */
+	struct timeval tv_cache;        /* 112: tv_sec == 0: none */
+	struct timeval clock_diff;      /* 128: wall - monotonic */
+	int64_t last_clock_update;      /* 144 */
+	uint8_t precise;                /* 152 */
+	uint8_t running;                /* 153 */
+	uint8_t no_cache_time;          /* 154 */
+	uint8_t c_loop;                 /* 155: event_base_loop runs in C */
+	uint8_t sig_set_base;           /* 156: claim the signal pipe on start */
+	uint8_t pad2_[3];
+	int32_t epfd;                   /* 160 */
+	int32_t pad3_;
+	void *ep_events;                /* 168: struct epoll_event[ep_cap] */
+	int64_t ep_cap;                 /* 176 */
+	int64_t virtual_count;          /* 184 */
+	int64_t n_deferreds;            /* 192 */
+	struct ge_cbq later;            /* 200: active next iteration */
+	int64_t max_callbacks;          /* 216 */
+	int64_t limit_after_prio;       /* 224 */
 };
+
+#define GE_BASE_MAGIC 0x6765b45eu
 
 /* The backends core/loop has, in its order of preference (and Debian's
  * libevent's): event_get_supported_methods answers with this list. */
@@ -47,7 +100,18 @@ static const char *ge_methods[] = { "epoll", "poll", "select", NULL };
 
 /* Compile-time checks that the header matches core/loop's baseHeader (its
  * layout test pins the Go side). */
-typedef char ge_base_size_ok[sizeof(struct ge_base) == 24 ? 1 : -1];
+typedef char ge_base_size_ok[sizeof(struct ge_base) == 232 ? 1 : -1];
+typedef char ge_base_running_ok[offsetof(struct ge_base, running) == 153 ? 1 : -1];
+typedef char ge_base_epfd_ok[offsetof(struct ge_base, epfd) == 160 ? 1 : -1];
+typedef char ge_base_later_ok[offsetof(struct ge_base, later) == 200 ? 1 : -1];
+typedef char ge_base_limit_ok[offsetof(struct ge_base, limit_after_prio) == 224 ? 1 : -1];
+typedef char ge_base_heap_ok[offsetof(struct ge_base, heap) == 88 ? 1 : -1];
+typedef char ge_base_clock_ok[offsetof(struct ge_base, last_clock_update) == 144 ? 1 : -1];
+typedef char ge_base_precise_ok[offsetof(struct ge_base, precise) == 152 ? 1 : -1];
+typedef char ge_base_active_ok[offsetof(struct ge_base, active) == 24 ? 1 : -1];
+typedef char ge_base_count_ok[offsetof(struct ge_base, count_active) == 40 ? 1 : -1];
+typedef char ge_base_rpri_ok[offsetof(struct ge_base, running_priority) == 72 ? 1 : -1];
+typedef char ge_base_wait_ok[offsetof(struct ge_base, waiting) == 83 ? 1 : -1];
 typedef char ge_base_npri_ok[offsetof(struct ge_base, npriorities) == 8 ? 1 : -1];
 typedef char ge_base_method_ok[offsetof(struct ge_base, method) == 16 ? 1 : -1];
 #define GE_BASE(b) ((const struct ge_base *)(const void *)(b))
@@ -71,6 +135,8 @@ static inline void set_errno_from(int r, int e)
 	if (r < 0 && e)
 		errno = e;
 }
+
+static int loop_in_c(struct ge_base *b, int flags);
 
 /* ---- event_config -------------------------------------------------------- */
 
@@ -435,6 +501,9 @@ int event_base_loop(struct event_base *base, int flags)
 		GE_BADARG("event_base_loop", "NULL base");
 		return -1;
 	}
+	struct ge_base *gb = (struct ge_base *)(void *)base;
+	if (gb->magic == GE_BASE_MAGIC && gb->c_loop && !gb->running)
+		return loop_in_c(gb, flags);
 	int err = 0;
 	int r = goev_event_base_loop(base, flags, &err);
 	set_errno_from(r, err);
@@ -771,6 +840,542 @@ size_t event_get_struct_event_size(void)
 	return sizeof(struct event);
 }
 
+/* ---- the active queues in C ---------------------------------------------
+ *
+ * On a base without a lock, activating an event and running the active
+ * queues are done here, on the shared queues in struct ge_base, so that an
+ * event_active call costs no C->Go crossing and running a plain C callback
+ * costs no Go->C crossing. These functions are line-for-line the Go
+ * functions they stand in for (core/loop queue.go, ops.go activeLocked,
+ * loop.go processQueue); whatever needs more than the queue (signals, active
+ * later, non-persistent events that are still added, persistent events with
+ * a timeout to re-arm, Go callbacks, finalizers, deferred callbacks) goes to
+ * Go, which applies the same rules. */
+
+/* The address range of core/loop's Go callbacks (set once at start-up). */
+uintptr_t ge_gocb_lo, ge_gocb_hi;
+
+static inline struct event_callback *cbq_prev(const struct event_callback *cb)
+{
+	return (struct event_callback *)(void *)cb->evcb_active_next.tqe_prev;
+}
+
+static inline void cbq_set_prev(struct event_callback *cb, struct event_callback *p)
+{
+	cb->evcb_active_next.tqe_prev = (struct event_callback **)(void *)p;
+}
+
+static inline struct ge_cbq *queue_for(struct ge_base *b, unsigned pri)
+{
+	/* Clamped as in Go: an event assigned before the base had fewer
+	 * priorities may carry a larger one. */
+	if (pri >= (unsigned)b->npriorities)
+		pri = (unsigned)b->npriorities - 1;
+	return &b->active[pri];
+}
+
+static inline void queue_insert_active(struct ge_base *b, struct event_callback *cb)
+{
+	if (cb->evcb_flags & EVLIST_ACTIVE)
+		return;
+	if (!(cb->evcb_flags & EVLIST_INTERNAL)) {
+		if (++b->event_count > b->event_count_max)
+			b->event_count_max = b->event_count;
+	}
+	cb->evcb_flags |= EVLIST_ACTIVE;
+	if (++b->count_active > b->count_active_max)
+		b->count_active_max = b->count_active;
+	struct ge_cbq *q = queue_for(b, cb->evcb_pri);
+	cb->evcb_active_next.tqe_next = NULL;
+	cbq_set_prev(cb, q->tail);
+	if (q->tail)
+		q->tail->evcb_active_next.tqe_next = cb;
+	else
+		q->head = cb;
+	q->tail = cb;
+}
+
+static inline void queue_remove_active(struct ge_base *b, struct event_callback *cb)
+{
+	if (!(cb->evcb_flags & EVLIST_INTERNAL))
+		b->event_count--;
+	cb->evcb_flags &= ~EVLIST_ACTIVE;
+	b->count_active--;
+	struct ge_cbq *q = queue_for(b, cb->evcb_pri);
+	struct event_callback *next = cb->evcb_active_next.tqe_next, *prev = cbq_prev(cb);
+	if (prev)
+		prev->evcb_active_next.tqe_next = next;
+	else
+		q->head = next;
+	if (next)
+		cbq_set_prev(next, prev);
+	else
+		q->tail = prev;
+	cb->evcb_active_next.tqe_next = NULL;
+	cbq_set_prev(cb, NULL);
+}
+
+/* event_active on a lock-free base, when it needs nothing but the queues.
+ * Returns 1 if done, 0 if Go must do it. */
+static inline int active_in_c(struct event *ev, int res)
+{
+	struct ge_base *b = (struct ge_base *)(void *)ev->ev_base;
+	struct event_callback *cb = &ev->ev_evcallback;
+	if (b->magic != GE_BASE_MAGIC || b->lockable || b->waiting)
+		return 0;
+	if (cb->evcb_flags & EVLIST_FINALIZING)
+		return 1;
+	switch (cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
+	case EVLIST_ACTIVE:
+		ev->ev_res |= (short)res;
+		return 1;
+	case 0:
+		break;
+	default:
+		return 0;
+	}
+	if (ev->ev_events & EV_SIGNAL)
+		return 0;
+	ev->ev_res = (short)res;
+	if ((int64_t)cb->evcb_pri < b->running_priority)
+		b->got_continue = 1;
+	queue_insert_active(b, cb);
+	return 1;
+}
+
+/* Whether running cb needs nothing but taking it off its queue and calling
+ * its C function: what the Go loop would do for it is exactly that. */
+static inline int runs_in_c(const struct event_callback *cb)
+{
+	uint16_t fl = cb->evcb_flags;
+	const struct event *ev = (const struct event *)(const void *)cb;
+	uintptr_t fn = (uintptr_t)cb->evcb_cb_union.evcb_callback;
+	if (!(fl & EVLIST_INIT) || (fn >= ge_gocb_lo && fn < ge_gocb_hi))
+		return 0;
+	switch (cb->evcb_closure) {
+	case GE_CLOSURE_EVENT:
+		/* A non-persistent event is deleted before it runs; with
+		 * nothing but the active queue to leave, that is a removal. */
+		return !(fl & (EVLIST_TIMEOUT | EVLIST_INSERTED | EVLIST_FINALIZING)) &&
+		    !(ev->ev_events & EV_SIGNAL);
+	case GE_CLOSURE_EVENT_PERSIST:
+		/* No interval to re-arm. */
+		return !(fl & EVLIST_FINALIZING) && ev->ev_.ev_io.ev_timeout.tv_sec == 0 &&
+		    ev->ev_.ev_io.ev_timeout.tv_usec == 0;
+	default:
+		return 0;
+	}
+}
+
+/* core/loop's QueueRunner: run active queue pri of a lock-free base (see
+ * processQueue in core/loop/loop.go for the rules). */
+int ge_run_queue(void *base, int pri, int max_to_process)
+{
+	struct ge_base *b = base;
+	int count = 0;
+	for (;;) {
+		/* Looked up afresh: a callback may replace the queues
+		 * (event_base_priority_init once they are empty). */
+		if (pri >= b->npriorities)
+			break;
+		struct event_callback *cb = b->active[pri].head;
+		if (!cb)
+			break;
+		if (runs_in_c(cb)) {
+			struct event *ev = (struct event *)(void *)cb;
+			event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
+			queue_remove_active(b, cb);
+			if (!(cb->evcb_flags & EVLIST_INTERNAL))
+				count++;
+			b->current = cb;
+			fn(ev->ev_fd, ev->ev_res, cb->evcb_arg);
+			b->current = NULL;
+		} else {
+			count += goev_loop_run_one(base, cb);
+		}
+		if (b->got_break)
+			return -1;
+		if (count >= max_to_process)
+			return count;
+		if (b->got_continue)
+			break;
+	}
+	return count;
+}
+
+/* ---- timers in C ----------------------------------------------------------
+ *
+ * The timer heap lives in struct ge_base too. On a lock-free base event_add
+ * with a timeout and event_del of a timer change it here, with the same
+ * sift operations as core/loop/timer.go (so that timers with equal
+ * deadlines fire in the same order whichever side built the heap), and
+ * leave to Go what needs more: fds and signals to register or unregister,
+ * common timeouts, a full heap array, finalizing events. */
+
+#define GE_USEC_MASK 0x000fffffL
+#define GE_COMMON_MASK 0xf0000000L
+#define GE_COMMON_MAGIC 0x50000000L
+/* core/loop's clockSyncInterval. */
+#define GE_CLOCK_SYNC_INTERVAL 5
+
+static inline int64_t heap_idx(const struct event *ev)
+{
+	int64_t i;
+	memcpy(&i, &ev->ev_timeout_pos, sizeof(i));
+	return i;
+}
+
+static inline void set_heap_idx(struct event *ev, int64_t i)
+{
+	memcpy(&ev->ev_timeout_pos, &i, sizeof(i));
+}
+
+static inline int tv_less(const struct timeval *a, const struct timeval *b)
+{
+	if (a->tv_sec == b->tv_sec)
+		return a->tv_usec < b->tv_usec;
+	return a->tv_sec < b->tv_sec;
+}
+
+/* x's deadline is later than y's. */
+static inline int heap_greater(const struct event *x, const struct event *y)
+{
+	return tv_less(&y->ev_timeout, &x->ev_timeout);
+}
+
+static inline struct timeval tv_add(struct timeval a, struct timeval b)
+{
+	struct timeval r = { a.tv_sec + b.tv_sec, a.tv_usec + b.tv_usec };
+	if (r.tv_usec >= 1000000) {
+		r.tv_sec++;
+		r.tv_usec -= 1000000;
+	}
+	return r;
+}
+
+static void heap_shift_up(struct ge_base *b, int64_t hole, struct event *ev)
+{
+	struct event **h = b->heap;
+	while (hole > 0) {
+		int64_t parent = (hole - 1) / 2;
+		if (!heap_greater(h[parent], ev))
+			break;
+		h[hole] = h[parent];
+		set_heap_idx(h[hole], hole);
+		hole = parent;
+	}
+	h[hole] = ev;
+	set_heap_idx(ev, hole);
+}
+
+static void heap_shift_up_unconditional(struct ge_base *b, int64_t hole, struct event *ev)
+{
+	struct event **h = b->heap;
+	int64_t parent = (hole - 1) / 2;
+	for (;;) {
+		h[hole] = h[parent];
+		set_heap_idx(h[hole], hole);
+		hole = parent;
+		parent = (hole - 1) / 2;
+		if (hole == 0 || !heap_greater(h[parent], ev))
+			break;
+	}
+	h[hole] = ev;
+	set_heap_idx(ev, hole);
+}
+
+static void heap_shift_down(struct ge_base *b, int64_t hole, struct event *ev)
+{
+	struct event **h = b->heap;
+	int64_t n = b->heap_len;
+	int64_t min_child = 2 * (hole + 1);
+	while (min_child <= n) {
+		if (min_child == n || heap_greater(h[min_child], h[min_child - 1]))
+			min_child--;
+		if (!heap_greater(ev, h[min_child]))
+			break;
+		h[hole] = h[min_child];
+		set_heap_idx(h[hole], hole);
+		hole = min_child;
+		min_child = 2 * (hole + 1);
+	}
+	h[hole] = ev;
+	set_heap_idx(ev, hole);
+}
+
+/* Needs heap_len < heap_cap. */
+static inline void heap_push(struct ge_base *b, struct event *ev)
+{
+	b->heap_len++;
+	heap_shift_up(b, b->heap_len - 1, ev);
+}
+
+static void heap_erase(struct ge_base *b, struct event *ev)
+{
+	int64_t idx = heap_idx(ev);
+	if (idx < 0)
+		return;
+	int64_t n = b->heap_len - 1;
+	struct event *last = b->heap[n];
+	b->heap[n] = NULL;
+	b->heap_len = n;
+	if (last != ev) {
+		int64_t parent = (idx - 1) / 2;
+		if (idx > 0 && heap_greater(b->heap[parent], last))
+			heap_shift_up_unconditional(b, idx, last);
+		else
+			heap_shift_down(b, idx, last);
+	}
+	set_heap_idx(ev, -1);
+}
+
+/* core/loop's gettime: the cached loop time, else the monotonic clock
+ * (refreshing the wall-clock offset every few seconds). */
+static struct timeval base_gettime(struct ge_base *b)
+{
+	if (b->tv_cache.tv_sec != 0)
+		return b->tv_cache;
+	struct timespec ts;
+	if (clock_gettime(b->precise ? CLOCK_MONOTONIC : CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	struct timeval now = { ts.tv_sec, ts.tv_nsec / 1000 };
+	if (b->last_clock_update + GE_CLOCK_SYNC_INTERVAL < now.tv_sec) {
+		struct timeval wall;
+		gettimeofday(&wall, NULL);
+		timersub(&wall, &now, &b->clock_diff);
+		b->last_clock_update = now.tv_sec;
+	}
+	return now;
+}
+
+static inline void count_inc(struct ge_base *b, uint16_t flags)
+{
+	if (!(flags & EVLIST_INTERNAL) && ++b->event_count > b->event_count_max)
+		b->event_count_max = b->event_count;
+}
+
+static inline void count_dec(struct ge_base *b, uint16_t flags)
+{
+	if (!(flags & EVLIST_INTERNAL))
+		b->event_count--;
+}
+
+static inline int is_common(const struct timeval *tv)
+{
+	return (tv->tv_usec & GE_COMMON_MASK) == GE_COMMON_MAGIC;
+}
+
+/* The base of ev if C may work on it: live, lock-free, and not blocked in
+ * the backend (a change then may need to wake it, which Go does). */
+static inline struct ge_base *c_base(const struct event *ev)
+{
+	struct ge_base *b = (struct ge_base *)(void *)ev->ev_base;
+	if (b->magic != GE_BASE_MAGIC || b->lockable || b->waiting)
+		return NULL;
+	return b;
+}
+
+/* event_add(ev, tv) with tv != NULL when only the timer changes (core/loop
+ * addLocked). Returns 1 if done (event_add returns 0), 0 if Go must do it. */
+static int add_timer_in_c(struct event *ev, const struct timeval *tv)
+{
+	struct ge_base *b = c_base(ev);
+	if (!b)
+		return 0;
+	struct event_callback *cb = &ev->ev_evcallback;
+	uint16_t fl = cb->evcb_flags;
+	if ((fl & EVLIST_FINALIZING) || (ev->ev_events & EV_SIGNAL))
+		return 0;
+	if ((ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED)) &&
+	    !(fl & (EVLIST_INSERTED | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)))
+		return 0; /* the fd must be registered */
+	if (is_common(tv) || ((fl & EVLIST_TIMEOUT) && is_common(&ev->ev_timeout)))
+		return 0;
+	if (!(fl & EVLIST_TIMEOUT) && b->heap_len >= b->heap_cap)
+		return 0; /* Go grows the heap */
+
+	if (cb->evcb_closure == GE_CLOSURE_EVENT_PERSIST)
+		ev->ev_.ev_io.ev_timeout = *tv;
+	if (fl & EVLIST_TIMEOUT) {
+		count_dec(b, cb->evcb_flags);
+		cb->evcb_flags &= ~EVLIST_TIMEOUT;
+		heap_erase(b, ev);
+	}
+	/* An activation by the old timeout is void once it is rescheduled. */
+	if ((cb->evcb_flags & EVLIST_ACTIVE) && (ev->ev_res & EV_TIMEOUT))
+		queue_remove_active(b, cb);
+	ev->ev_timeout = tv_add(base_gettime(b), *tv);
+	count_inc(b, cb->evcb_flags);
+	cb->evcb_flags |= EVLIST_TIMEOUT;
+	heap_push(b, ev);
+	return 1;
+}
+
+/* event_del when nothing but the timer and the active queue are left to
+ * undo (core/loop delLocked). Returns 1 if done, 0 if Go must do it. */
+static int del_in_c(struct event *ev)
+{
+	struct ge_base *b = c_base(ev);
+	if (!b)
+		return 0;
+	struct event_callback *cb = &ev->ev_evcallback;
+	uint16_t fl = cb->evcb_flags;
+	if (fl & EVLIST_FINALIZING)
+		return 1; /* libevent ignores it */
+	if ((ev->ev_events & EV_SIGNAL) || (fl & (EVLIST_INSERTED | EVLIST_ACTIVE_LATER)))
+		return 0;
+	if (fl & EVLIST_TIMEOUT) {
+		if (is_common(&ev->ev_timeout))
+			return 0;
+		count_dec(b, fl);
+		cb->evcb_flags &= ~EVLIST_TIMEOUT;
+		heap_erase(b, ev);
+	}
+	if (cb->evcb_flags & EVLIST_ACTIVE)
+		queue_remove_active(b, cb);
+	return 1;
+}
+
+/* event_pending from the event's own fields (core/loop Pending). Returns
+ * -1 if Go must answer. */
+static int pending_in_c(const struct event *ev, short events, struct timeval *tv)
+{
+	const struct ge_base *b = (const struct ge_base *)(const void *)ev->ev_base;
+	if (b->magic != GE_BASE_MAGIC || b->lockable)
+		return -1;
+	uint16_t fl = ev->ev_evcallback.evcb_flags;
+	short flags = 0;
+	if (fl & EVLIST_INSERTED)
+		flags |= ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL);
+	if (fl & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))
+		flags |= ev->ev_res;
+	if (fl & EVLIST_TIMEOUT)
+		flags |= EV_TIMEOUT;
+	events &= EV_TIMEOUT | EV_READ | EV_WRITE | EV_CLOSED | EV_SIGNAL;
+	if (tv && (flags & events & EV_TIMEOUT)) {
+		struct timeval t = ev->ev_timeout;
+		t.tv_usec &= GE_USEC_MASK;
+		*tv = tv_add(b->clock_diff, t);
+	}
+	return flags & events;
+}
+
+/* ---- the loop in C ---------------------------------------------------------
+ *
+ * event_base_loop on a base Go marked c_loop (lock-free, epoll, no dispatch
+ * deadline): Base.Loop in core/loop/loop.go step by step, with epoll_wait
+ * made from C (a system call made by Go from inside a cgo callback costs
+ * more) and Go called only for the steps that need its state: claiming the
+ * signal pipe, callbacks active next time, fds that became ready, expired
+ * timers. A pass that finds nothing to do costs no crossing. */
+
+/* core/loop's maxEpollTimeoutMs: old kernels misbehave with longer waits. */
+#define GE_MAX_EPOLL_TIMEOUT_MS (35 * 60 * 1000)
+
+/* core/loop timeoutNext + the epoll backend's conversion: how long
+ * epoll_wait may block, -1 for ever. */
+static int next_timeout_ms(struct ge_base *b)
+{
+	if (b->heap_len == 0)
+		return -1;
+	const struct event *top = b->heap[0];
+	struct timeval now = base_gettime(b), tv = { 0, 0 };
+	if (tv_less(&now, &top->ev_timeout))
+		timersub(&top->ev_timeout, &now, &tv);
+	int64_t ms;
+	if (tv.tv_usec > 1000000 || tv.tv_sec > (INT64_MAX - 999) / 1000)
+		ms = -1;
+	else
+		ms = (int64_t)tv.tv_sec * 1000 + (tv.tv_usec + 999) / 1000;
+	if (ms < 0 || ms > GE_MAX_EPOLL_TIMEOUT_MS)
+		ms = GE_MAX_EPOLL_TIMEOUT_MS;
+	return (int)ms;
+}
+
+static inline void update_time_cache(struct ge_base *b)
+{
+	b->tv_cache.tv_sec = 0;
+	if (!b->no_cache_time)
+		b->tv_cache = base_gettime(b);
+}
+
+/* core/loop processActive without a dispatch deadline. */
+static int process_active(struct ge_base *b)
+{
+	int c = 0;
+	for (int i = 0; i < b->npriorities; i++) {
+		if (!b->active[i].head)
+			continue;
+		b->running_priority = i;
+		int64_t max = i >= b->limit_after_prio ? b->max_callbacks : INT32_MAX;
+		c = ge_run_queue(b, i, (int)max);
+		if (c != 0)
+			break;
+	}
+	b->running_priority = -1;
+	return c;
+}
+
+static int loop_in_c(struct ge_base *b, int flags)
+{
+	b->running = 1;
+	b->tv_cache.tv_sec = 0;
+	if (b->sig_set_base)
+		goev_cloop_start(b);
+	b->got_term = b->got_break = 0;
+	int retval = 0, err = 0;
+	for (;;) {
+		b->got_continue = 0;
+		b->n_deferreds = 0;
+		if (b->got_term || b->got_break)
+			break;
+		int timeout_ms = 0;
+		if (b->count_active == 0 && !(flags & EVLOOP_NONBLOCK))
+			timeout_ms = next_timeout_ms(b);
+		if (!(flags & EVLOOP_NO_EXIT_ON_EMPTY) &&
+		    !(b->virtual_count > 0 || b->event_count > 0) && b->count_active == 0) {
+			retval = 1;
+			break;
+		}
+		if (b->later.head)
+			goev_cloop_make_later_active(b);
+		b->tv_cache.tv_sec = 0;
+		b->waiting = 1;
+		int n = epoll_wait(b->epfd, b->ep_events, (int)b->ep_cap, timeout_ms);
+		int e = errno;
+		b->waiting = 0;
+		if (n < 0) {
+			if (e != EINTR) {
+				goev_cloop_wait_error(e);
+				err = e;
+				retval = -1;
+				break;
+			}
+			n = 0;
+		}
+		if (n > 0)
+			goev_cloop_io_ready(b, n);
+		update_time_cache(b);
+		if (b->heap_len > 0) {
+			struct timeval now = base_gettime(b);
+			if (!tv_less(&now, &b->heap[0]->ev_timeout))
+				goev_cloop_timeouts(b);
+		}
+		if (b->count_active != 0) {
+			int c = process_active(b);
+			if ((flags & EVLOOP_ONCE) && b->count_active == 0 && c != 0)
+				break;
+		} else if (flags & EVLOOP_NONBLOCK) {
+			break;
+		}
+	}
+	b->tv_cache.tv_sec = 0;
+	b->running = 0;
+	if (retval < 0)
+		errno = err;
+	return retval;
+}
+
 /* ---- events: queue operations (Go) --------------------------------------- */
 
 /* An event on no queue of a base without locking has nothing to undo and
@@ -788,6 +1393,8 @@ int event_add(struct event *ev, const struct timeval *tv)
 		ge_log(GE_LOG_WARN, "event_add: event has no event_base set.");
 		return -1;
 	}
+	if (tv && add_timer_in_c(ev, tv))
+		return 0;
 	int err = 0;
 	int r = goev_event_add(ev, (struct timeval *)tv, &err);
 	set_errno_from(r, err);
@@ -800,7 +1407,7 @@ static int event_del_mode(const char *fn, struct event *ev, int mode)
 		ge_log(GE_LOG_WARN, "%s: event has no event_base set.", fn);
 		return -1;
 	}
-	if (ge_idle_unlocked(ev))
+	if (ge_idle_unlocked(ev) || del_in_c(ev))
 		return 0;
 	int err = 0;
 	int r = goev_event_del(ev, mode, &err);
@@ -853,6 +1460,8 @@ void event_active(struct event *ev, int res, short ncalls)
 		ge_log(GE_LOG_WARN, "event_active: event has no event_base set.");
 		return;
 	}
+	if (active_in_c(ev, res))
+		return;
 	goev_event_active(ev, res, ncalls);
 }
 
@@ -865,6 +1474,9 @@ int event_pending(const struct event *ev, short events, struct timeval *tv)
 	}
 	if (ge_idle_unlocked(ev))
 		return 0;
+	int r = pending_in_c(ev, events, tv);
+	if (r >= 0)
+		return r;
 	return goev_event_pending((struct event *)ev, events, tv);
 }
 

@@ -18,8 +18,9 @@ package main
 #include <event2/event_struct.h>
 #include "goevent.h"
 
-// Trampolines: the loop's only way into user code, one Go->C crossing per
-// callback.
+// Trampolines: how the Go loop reaches user code, one Go->C crossing per
+// callback. (On a base without a lock, event.c's queue runner calls plain C
+// callbacks itself and needs none.)
 static inline void ge_call_event_cb(void *fn, int fd, short what, void *arg)
 {
 	((event_callback_fn)fn)(fd, what, arg);
@@ -51,6 +52,8 @@ static inline struct timeval ge_wall_tv(void)
 }
 
 extern struct event_base *ge_current_base;
+extern uintptr_t ge_gocb_lo, ge_gocb_hi;
+int ge_run_queue(void *base, int pri, int max_to_process);
 void ge_sig_set_target(int fd);
 int ge_sig_install(int sig, uintptr_t *saved);
 int ge_sig_restore(int sig, uintptr_t saved);
@@ -76,6 +79,11 @@ func init() {
 		Finalize: func(fn unsafe.Pointer, ev *loop.Event, arg unsafe.Pointer) {
 			C.ge_call_finalize_cb(fn, unsafe.Pointer(ev), arg)
 		},
+	})
+	lo, hi := loop.GoCallbackRange()
+	C.ge_gocb_lo, C.ge_gocb_hi = C.uintptr_t(lo), C.uintptr_t(hi)
+	loop.SetQueueRunner(func(hdr unsafe.Pointer, pri, maxToProcess int) int {
+		return int(C.ge_run_queue(hdr, C.int(pri), C.int(maxToProcess)))
 	})
 	loop.SetClocks(
 		func(precise bool) loop.Timeval {
@@ -409,6 +417,26 @@ func goev_event_remove_timer(e *C.struct_event) C.int {
 		return -1
 	}
 	return 0
+}
+
+//export goev_cloop_start
+func goev_cloop_start(hdr unsafe.Pointer) { loop.CLoopStart(hdr) }
+
+//export goev_cloop_make_later_active
+func goev_cloop_make_later_active(hdr unsafe.Pointer) { loop.CLoopMakeLaterActive(hdr) }
+
+//export goev_cloop_io_ready
+func goev_cloop_io_ready(hdr unsafe.Pointer, n C.int) { loop.CLoopIOReady(hdr, int(n)) }
+
+//export goev_cloop_timeouts
+func goev_cloop_timeouts(hdr unsafe.Pointer) { loop.CLoopTimeouts(hdr) }
+
+//export goev_cloop_wait_error
+func goev_cloop_wait_error(e C.int) { loop.CLoopWaitError(int(e)) }
+
+//export goev_loop_run_one
+func goev_loop_run_one(hdr, cb unsafe.Pointer) C.int {
+	return C.int(loop.RunOne(hdr, cb))
 }
 
 //export goev_event_active

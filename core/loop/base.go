@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"structs"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -16,17 +17,65 @@ import (
 )
 
 // baseHeader is what C holds as a struct event_base *: off-heap memory that
-// names the Go-side Base by handle. C reads NPriorities directly so that
-// event_assign (which puts new events in the middle priority) needs no
-// crossing; keep the layout in step with struct ge_base in capi/event.c.
+// names the Go-side Base by handle, followed by the loop state the C fast
+// paths share with Go. C reads NPriorities directly so that event_assign
+// (which puts new events in the middle priority) needs no crossing; on a base
+// without a lock, C also activates events and runs the active queues itself
+// (see capi/loop.c), so the active queues, their counters and the loop's
+// break/continue flags live here rather than in the Go struct. On a lockable
+// base only Go touches anything after Features, under the base's mutex.
+// Keep the layout in step with struct ge_base in capi/goevent_loop.h; the
+// layout test pins the offsets.
 type baseHeader struct {
+	_           structs.HostLayout
 	Magic       uint32 // 0
 	Handle      uint32 // 4
 	NPriorities int32  // 8
 	Lockable    int32  // 12: nonzero when the base has its own lock
 	Method      int32  // 16: index in Methods()
 	Features    int32  // 20: the backend's EV_FEATURE_* bits
+
+	Active          *cbList   // 24: NPriorities queues, off-heap
+	Current         *Callback // 32: the callback running now, if any
+	CountActive     int       // 40: callbacks on the active queues (both)
+	CountActiveMax  int       // 48
+	EventCount      int       // 56: see queue.go
+	EventCountMax   int       // 64
+	RunningPriority int       // 72: queue being run, -1 between passes
+	GotBreak        bool      // 80: event_base_loopbreak
+	GotContinue     bool      // 81: event_base_loopcontinue (or a higher-priority activation)
+	GotTerm         bool      // 82: event_base_loopexit fired
+	Waiting         bool      // 83: blocked (or about to block) in the backend
+	_               uint32    // 84
+
+	Heap            unsafe.Pointer // 88: timer heap array (*Event entries)
+	HeapLen         int            // 96
+	HeapCap         int            // 104
+	TvCache         Timeval        // 112: cached loop time (Sec==0: none)
+	ClockDiff       Timeval        // 128: wall - monotonic
+	LastClockUpdate int64          // 144: when ClockDiff was last computed
+	Precise         bool           // 152: CLOCK_MONOTONIC, not _COARSE
+	Running         bool           // 153: a loop is running
+	NoCacheTime     bool           // 154: EVENT_BASE_FLAG_NO_CACHE_TIME
+	CLoop           bool           // 155: C may run this base's loop (see below)
+	SigSetBase      bool           // 156: the loop must claim the signal pipe on start
+	_               [3]byte        // 157
+	Epfd            int32          // 160: the epoll fd (-1: none)
+	_               int32          // 164
+	EpEvents        unsafe.Pointer // 168: epoll_wait's result array
+	EpCap           int            // 176: its capacity
+	VirtualCount    int            // 184
+	NDeferreds      int            // 192
+	Later           cbList         // 200: callbacks active next iteration
+	MaxCallbacks    int            // 216
+	LimitAfterPrio  int            // 224
 }
+
+// CLoop: a base without a lock whose backend is epoll and that has no
+// dispatch deadline runs event_base_loop in C (capi/event.c), which calls
+// back into Go only for work that needs Go state (fds that became ready,
+// expired timers, callbacks active next time, signals). Every other base
+// runs Base.Loop. The choice is made once, when the base is created.
 
 const (
 	baseMagic     = 0x6765b45e
@@ -152,41 +201,23 @@ type Base struct {
 
 	flags         int
 	be            backend
-	precise       bool
 	envChangelist bool // EVENT_EPOLL_USE_CHANGELIST was set
 
-	// time
-	tvCache         Timeval // Sec==0: no cached time
-	clockDiff       Timeval // wall - monotonic
-	lastClockUpdate int64
+	// time: in hdr
 
-	// callbacks and queues
-	active          []cbList
-	later           cbList
-	eventCount      int
-	eventCountMax   int
-	countActive     int
-	countActiveMax  int
-	virtualCount    int
+	// callbacks and queues (the active queues and their counters are in
+	// hdr)
+	virtualCount    int // mirrored in hdr.VirtualCount for the C loop
 	virtualCountMax int
 
-	heap   []*Event
-	common []*commonTimeout
+	common []*commonTimeout // the heap is in hdr
 
 	io  []*ioEntry
 	sig [nsig]*sigEntry
 
-	// loop state
-	running         bool
-	gotTerm         bool
-	gotBreak        bool
-	gotContinue     bool
-	runningPriority int
-	current         *Callback
-	currentWaiters  int
-	ownerTid        int
-	nDeferreds      int
-	waiting         bool // blocked (or about to block) in the backend
+	// loop state (more in hdr)
+	currentWaiters int
+	ownerTid       int
 
 	maxDispatch    Timeval // Sec<0: none
 	maxCallbacks   int
@@ -257,21 +288,29 @@ func (c *Config) getenv(name string) bool {
 // NewBase is event_base_new_with_config.
 func NewBase(cfg Config) (*Base, error) {
 	b := &Base{
-		flags:           cfg.Flags,
-		sigPipe:         [2]int{-1, -1},
-		notifyFd:        -1,
-		runningPriority: -1,
+		flags:    cfg.Flags,
+		sigPipe:  [2]int{-1, -1},
+		notifyFd: -1,
 	}
+	hp := mem.AllocZeroed(baseHeaderLen)
+	if hp == nil {
+		return nil, fmt.Errorf("event_base_new: %w", unix.ENOMEM)
+	}
+	b.hdr = (*baseHeader)(hp)
+	b.hdr.Magic = baseMagic
+	b.hdr.RunningPriority = -1
+	b.hdr.Epfd = -1
+	b.hdr.NoCacheTime = cfg.Flags&FlagNoCacheTime != 0
 	checkEnv := cfg.Flags&FlagIgnoreEnv == 0
-	b.precise = cfg.Flags&FlagPreciseTimer != 0
-	if checkEnv && !b.precise {
+	b.hdr.Precise = cfg.Flags&FlagPreciseTimer != 0
+	if checkEnv && !b.hdr.Precise {
 		if cfg.getenv("EVENT_PRECISE_TIMER") {
-			b.precise = true
+			b.hdr.Precise = true
 			b.flags |= FlagPreciseTimer
 		}
 	}
 	b.envChangelist = checkEnv && cfg.getenv("EVENT_EPOLL_USE_CHANGELIST")
-	b.lastClockUpdate = math.MinInt64 / 2
+	b.hdr.LastClockUpdate = math.MinInt64 / 2
 	b.gettime()
 
 	if cfg.MaxDispatch != nil {
@@ -288,13 +327,9 @@ func NewBase(cfg Config) (*Base, error) {
 	if b.maxCallbacks == math.MaxInt32 && b.maxDispatch.Sec == -1 {
 		b.limitAfterPrio = math.MaxInt32
 	}
+	b.hdr.MaxCallbacks = b.maxCallbacks
+	b.hdr.LimitAfterPrio = b.limitAfterPrio
 
-	hp := mem.AllocZeroed(baseHeaderLen)
-	if hp == nil {
-		return nil, fmt.Errorf("event_base_new: %w", unix.ENOMEM)
-	}
-	b.hdr = (*baseHeader)(hp)
-	b.hdr.Magic = baseMagic
 	b.handle = register(b)
 	b.hdr.Handle = b.handle
 
@@ -326,6 +361,8 @@ func NewBase(cfg Config) (*Base, error) {
 		return nil, ErrNoBackend
 	}
 	b.hdr.Method = int32(b.MethodIndex())
+	_, isEpoll := b.be.(*epollBackend)
+	b.hdr.CLoop = !cfg.UseLock && isEpoll && b.maxDispatch.Sec < 0
 	b.hdr.Features = int32(b.be.features())
 	if cfg.getenv("EVENT_SHOW_METHOD") {
 		logf(LogMsg, "libevent using: %s", b.be.name())
@@ -405,7 +442,7 @@ func (b *Base) waitCurrent() {
 // blocked in the backend, since otherwise it will see the change before it
 // next blocks (the loop sets `waiting` under the lock).
 func (b *Base) needNotify() bool {
-	return b.notifyFd >= 0 && b.running && b.waiting
+	return b.notifyFd >= 0 && b.hdr.Running && b.hdr.Waiting
 }
 
 func (b *Base) notify() {
@@ -492,20 +529,35 @@ func (b *Base) Features() int { return b.be.features() }
 func (b *Base) NPriorities() int {
 	b.lock()
 	defer b.unlock()
-	return len(b.active)
+	return b.npri()
+}
+
+func (b *Base) npri() int { return int(b.hdr.NPriorities) }
+
+// queues is the active queues as a slice over their off-heap array.
+func (b *Base) queues() []cbList {
+	if b.hdr.Active == nil {
+		return nil
+	}
+	return unsafe.Slice(b.hdr.Active, b.hdr.NPriorities)
 }
 
 // PriorityInit is event_base_priority_init.
 func (b *Base) PriorityInit(n int) int {
 	b.lock()
 	defer b.unlock()
-	if b.countActive != 0 || n < 1 || n >= MaxPriorities {
+	if b.hdr.CountActive != 0 || n < 1 || n >= MaxPriorities {
 		return -1
 	}
-	if n == len(b.active) {
+	if n == b.npri() {
 		return 0
 	}
-	b.active = make([]cbList, n)
+	q := (*cbList)(mem.AllocZeroed(uintptr(n) * unsafe.Sizeof(cbList{})))
+	if q == nil {
+		return -1
+	}
+	mem.Free(unsafe.Pointer(b.hdr.Active))
+	b.hdr.Active = q
 	b.hdr.NPriorities = int32(n)
 	return 0
 }
@@ -516,13 +568,13 @@ func (b *Base) NumEvents(which int) int {
 	defer b.unlock()
 	r := 0
 	if which&CountActive != 0 {
-		r += b.countActive
+		r += b.hdr.CountActive
 	}
 	if which&CountVirtual != 0 {
 		r += b.virtualCount
 	}
 	if which&CountAdded != 0 {
-		r += b.eventCount
+		r += b.hdr.EventCount
 	}
 	return r
 }
@@ -533,9 +585,9 @@ func (b *Base) MaxEvents(which int, clear bool) int {
 	defer b.unlock()
 	r := 0
 	if which&CountActive != 0 {
-		r += b.countActiveMax
+		r += b.hdr.CountActiveMax
 		if clear {
-			b.countActiveMax = 0
+			b.hdr.CountActiveMax = 0
 		}
 	}
 	if which&CountVirtual != 0 {
@@ -545,9 +597,9 @@ func (b *Base) MaxEvents(which int, clear bool) int {
 		}
 	}
 	if which&CountAdded != 0 {
-		r += b.eventCountMax
+		r += b.hdr.EventCountMax
 		if clear {
-			b.eventCountMax = 0
+			b.hdr.EventCountMax = 0
 		}
 	}
 	return r
@@ -558,6 +610,7 @@ func (b *Base) MaxEvents(which int, clear bool) int {
 func (b *Base) AddVirtual() {
 	b.lock()
 	b.virtualCount++
+	b.hdr.VirtualCount = b.virtualCount
 	b.virtualCountMax = max(b.virtualCountMax, b.virtualCount)
 	b.unlock()
 }
@@ -566,6 +619,7 @@ func (b *Base) DelVirtual() {
 	b.lock()
 	if b.virtualCount > 0 {
 		b.virtualCount--
+		b.hdr.VirtualCount = b.virtualCount
 	}
 	if b.virtualCount == 0 && b.needNotify() {
 		b.notify()
@@ -573,7 +627,7 @@ func (b *Base) DelVirtual() {
 	b.unlock()
 }
 
-func (b *Base) haveEvents() bool { return b.virtualCount > 0 || b.eventCount > 0 }
+func (b *Base) haveEvents() bool { return b.virtualCount > 0 || b.hdr.EventCount > 0 }
 
 // ---- time ----------------------------------------------------------------
 
@@ -610,23 +664,23 @@ const clockSyncInterval = 5
 // gettime is libevent's gettime(): the cached time if there is one, else the
 // monotonic clock. Caller holds the lock.
 func (b *Base) gettime() Timeval {
-	if b.tvCache.Sec != 0 {
-		return b.tvCache
+	if b.hdr.TvCache.Sec != 0 {
+		return b.hdr.TvCache
 	}
-	now := monoClock(b.precise)
-	if b.lastClockUpdate+clockSyncInterval < now.Sec {
-		b.clockDiff = tvSub(wallClock(), now)
-		b.lastClockUpdate = now.Sec
+	now := monoClock(b.hdr.Precise)
+	if b.hdr.LastClockUpdate+clockSyncInterval < now.Sec {
+		b.hdr.ClockDiff = tvSub(wallClock(), now)
+		b.hdr.LastClockUpdate = now.Sec
 	}
 	return now
 }
 
-func (b *Base) clearTimeCache() { b.tvCache.Sec = 0 }
+func (b *Base) clearTimeCache() { b.hdr.TvCache.Sec = 0 }
 
 func (b *Base) updateTimeCache() {
-	b.tvCache.Sec = 0
+	b.hdr.TvCache.Sec = 0
 	if b.flags&FlagNoCacheTime == 0 {
-		b.tvCache = b.gettime()
+		b.hdr.TvCache = b.gettime()
 	}
 }
 
@@ -634,16 +688,16 @@ func (b *Base) updateTimeCache() {
 func (b *Base) GettimeofdayCached() Timeval {
 	b.lock()
 	defer b.unlock()
-	if b.tvCache.Sec == 0 {
+	if b.hdr.TvCache.Sec == 0 {
 		return wallClock()
 	}
-	return tvAdd(b.tvCache, b.clockDiff)
+	return tvAdd(b.hdr.TvCache, b.hdr.ClockDiff)
 }
 
 // UpdateCacheTime is event_base_update_cache_time.
 func (b *Base) UpdateCacheTime() {
 	b.lock()
-	if b.running {
+	if b.hdr.Running {
 		b.updateTimeCache()
 	}
 	b.unlock()
@@ -653,5 +707,5 @@ func (b *Base) UpdateCacheTime() {
 func (b *Base) MonotonicTime() Timeval {
 	b.lock()
 	defer b.unlock()
-	return monoClock(b.precise)
+	return monoClock(b.hdr.Precise)
 }

@@ -122,3 +122,11 @@ func logf(severity int, format string, args ...any) {
 		println("[warn]", msg)
 	}
 }
+
+// GoCallbackRange is the address range [lo, hi) of the "function pointers"
+// RegisterGoCallback hands out, so that C code running a queue can tell a Go
+// callback (which it must hand back to Go) from a C function (which it may
+// call itself) without a crossing.
+func GoCallbackRange() (lo, hi uintptr) {
+	return uintptr(goTable), uintptr(goTable) + goSlots
+}

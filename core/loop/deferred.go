@@ -80,12 +80,12 @@ const maxDeferredsQueued = 32
 func (b *Base) Schedule(d *Deferred) bool {
 	b.lock()
 	defer b.unlock()
-	if b.nDeferreds > maxDeferredsQueued {
+	if b.hdr.NDeferreds > maxDeferredsQueued {
 		return b.activateCallbackLaterLocked(&d.cb) != 0
 	}
 	r := b.activateCallbackLocked(&d.cb)
 	if r != 0 {
-		b.nDeferreds++
+		b.hdr.NDeferreds++
 	}
 	return r != 0
 }

@@ -2,8 +2,11 @@ package loop
 
 import (
 	"fmt"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"goevent/core/mem"
 )
 
 // backend is the seam to the OS readiness mechanism (libevent's struct
@@ -30,7 +33,11 @@ const (
 )
 
 type epollBackend struct {
-	epfd   int
+	epfd int
+	hdr  *baseHeader
+	// events is epoll_wait's result array, off-heap and named by hdr
+	// (EpEvents, EpCap) so that the C loop waits into the same array and
+	// grows it by the same rule.
 	events []unix.EpollEvent
 	// changelist: the base asked for libevent's batched epoll_ctl variant.
 	// goevent applies changes at once either way; only the method name
@@ -48,15 +55,32 @@ func newEpoll(b *Base) (*epollBackend, error) {
 		}
 		return nil, fmt.Errorf("epoll_create1: %w", err)
 	}
-	ep := &epollBackend{epfd: fd, events: make([]unix.EpollEvent, epollInitialN)}
+	ep := &epollBackend{epfd: fd, hdr: b.hdr}
+	if !ep.setBuf(epollInitialN) {
+		_ = unix.Close(fd)
+		return nil, fmt.Errorf("epoll: %w", unix.ENOMEM)
+	}
+	b.hdr.Epfd = int32(fd)
 	ep.changelist = b.flags&FlagEpollUseChangelist != 0 || b.envChangelist
 	b.be = ep
 	if err := b.evsigInit(); err != nil {
-		_ = unix.Close(fd)
+		ep.dealloc()
 		b.be = nil
 		return nil, err
 	}
 	return ep, nil
+}
+
+// setBuf replaces the result array with one of n entries.
+func (ep *epollBackend) setBuf(n int) bool {
+	p := mem.Alloc(uintptr(n) * unsafe.Sizeof(unix.EpollEvent{}))
+	if p == nil {
+		return false
+	}
+	mem.Free(ep.hdr.EpEvents)
+	ep.hdr.EpEvents, ep.hdr.EpCap = p, n
+	ep.events = unsafe.Slice((*unix.EpollEvent)(p), n)
+	return true
 }
 
 // nameChangelist is what libevent's changelist variant of epoll calls
@@ -160,18 +184,29 @@ func (ep *epollBackend) dispatch(b *Base, tv *Timeval) error {
 		}
 		timeout = int(ms)
 	}
-	b.waiting = true
+	b.hdr.Waiting = true
 	b.unlock()
 	n, err := unix.EpollWait(ep.epfd, ep.events, timeout)
 	b.lock()
-	b.waiting = false
+	b.hdr.Waiting = false
 	if err != nil {
 		if err == unix.EINTR {
 			return nil
 		}
-		logf(LogWarn, "epoll_wait: %v", err)
-		return fmt.Errorf("epoll_wait: %w", err)
+		return epollWaitError(err)
 	}
+	ep.activate(b, n)
+	return nil
+}
+
+func epollWaitError(err error) error {
+	logf(LogWarn, "epoll_wait: %v", err)
+	return fmt.Errorf("epoll_wait: %w", err)
+}
+
+// activate turns the first n results of epoll_wait into activations, then
+// grows the result array if it was filled.
+func (ep *epollBackend) activate(b *Base, n int) {
 	for i := 0; i < n; i++ {
 		what := ep.events[i].Events
 		var ev int16
@@ -197,16 +232,20 @@ func (ep *epollBackend) dispatch(b *Base, tv *Timeval) error {
 		b.ioActive(ep.events[i].Fd, ev|EvET)
 	}
 	if n == len(ep.events) && n < epollMaxN {
-		ep.events = make([]unix.EpollEvent, 2*n)
+		// Keeping the old array is harmless if memory ran out.
+		_ = ep.setBuf(2 * n)
 	}
-	return nil
 }
 
 func (ep *epollBackend) dealloc() {
 	if ep.epfd >= 0 {
 		_ = unix.Close(ep.epfd)
 		ep.epfd = -1
+		ep.hdr.Epfd = -1
 	}
+	mem.Free(ep.hdr.EpEvents)
+	ep.hdr.EpEvents, ep.hdr.EpCap = nil, 0
+	ep.events = nil
 }
 
 // reinit gives the base a fresh epoll instance registered with every fd
@@ -218,9 +257,11 @@ func (ep *epollBackend) reinit(b *Base) error {
 	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		ep.epfd = -1
+		ep.hdr.Epfd = -1
 		return fmt.Errorf("event_reinit: epoll_create1: %w", err)
 	}
 	ep.epfd = fd
+	ep.hdr.Epfd = int32(fd)
 	var firstErr error
 	for i, e := range b.io {
 		if e == nil {

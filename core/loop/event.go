@@ -19,7 +19,12 @@
 //
 // Callbacks. User callbacks are C function pointers; the loop calls them
 // through an injected Invoker (the C ABI layer installs a C trampoline, tests
-// install Go functions), so each callback costs exactly one Go->C crossing.
+// install Go functions), so each callback the Go loop runs costs one Go->C
+// crossing. On a base without a lock the C ABI layer goes further: it keeps
+// the active queues, the timer heap and the loop itself in C over state
+// shared through the base header (see baseHeader, SetQueueRunner, RunOne and
+// the CLoop* functions), and calls into this package only for the work that
+// needs Go state.
 // goevent's own callbacks (signal pipe, wakeup eventfd, event_base_once,
 // loopexit, common timeouts, deferred callbacks, bufferevents) are Go
 // functions registered with RegisterGoCallback; their "function pointer" is

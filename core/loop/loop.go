@@ -20,12 +20,12 @@ var ErrReentrant = errors.New("event_base_loop: reentrant invocation; only one e
 // when the backend failed.
 func (b *Base) Loop(flags int) (int, error) {
 	b.lock()
-	if b.running {
+	if b.hdr.Running {
 		b.unlock()
 		logf(LogWarn, "event_base_loop: reentrant invocation.  Only one event_base_loop can run on each event_base at once.")
 		return -1, ErrReentrant
 	}
-	b.running = true
+	b.hdr.Running = true
 	if b.lockable {
 		// Other threads must be able to tell this one apart (they wait
 		// for running callbacks; this thread must not). A thread that
@@ -38,22 +38,22 @@ func (b *Base) Loop(flags int) (int, error) {
 	if b.sigAdded && b.nSignalsAdded > 0 {
 		b.evsigSetBase()
 	}
-	b.gotTerm, b.gotBreak = false, false
+	b.hdr.GotTerm, b.hdr.GotBreak = false, false
 	retval := 0
 	var err error
 	for {
-		b.gotContinue = false
-		b.nDeferreds = 0
-		if b.gotTerm || b.gotBreak {
+		b.hdr.GotContinue = false
+		b.hdr.NDeferreds = 0
+		if b.hdr.GotTerm || b.hdr.GotBreak {
 			break
 		}
 		var tv *Timeval
-		if b.countActive == 0 && flags&LoopNonblock == 0 {
+		if b.hdr.CountActive == 0 && flags&LoopNonblock == 0 {
 			tv = b.timeoutNext()
 		} else {
 			tv = &Timeval{}
 		}
-		if flags&LoopNoExitOnEmpty == 0 && !b.haveEvents() && b.countActive == 0 {
+		if flags&LoopNoExitOnEmpty == 0 && !b.haveEvents() && b.hdr.CountActive == 0 {
 			retval = 1
 			break
 		}
@@ -65,9 +65,9 @@ func (b *Base) Loop(flags int) (int, error) {
 		}
 		b.updateTimeCache()
 		b.timeoutProcess()
-		if b.countActive != 0 {
+		if b.hdr.CountActive != 0 {
 			n := b.processActive()
-			if flags&LoopOnce != 0 && b.countActive == 0 && n != 0 {
+			if flags&LoopOnce != 0 && b.hdr.CountActive == 0 && n != 0 {
 				break
 			}
 		} else if flags&LoopNonblock != 0 {
@@ -75,7 +75,7 @@ func (b *Base) Loop(flags int) (int, error) {
 		}
 	}
 	b.clearTimeCache()
-	b.running = false
+	b.hdr.Running = false
 	b.unlock()
 	return retval, err
 }
@@ -91,15 +91,19 @@ func (b *Base) processActive() int {
 		endtime = &t
 	}
 	c := 0
-	for i := range b.active {
-		if b.active[i].head == nil {
+	for i := 0; i < b.npri(); i++ {
+		if b.queues()[i].head == nil {
 			continue
 		}
-		b.runningPriority = i
-		if i < b.limitAfterPrio {
-			c = b.processQueue(&b.active[i], math.MaxInt32, nil)
+		b.hdr.RunningPriority = i
+		maxToProcess, until := math.MaxInt32, (*Timeval)(nil)
+		if i >= b.limitAfterPrio {
+			maxToProcess, until = b.maxCallbacks, endtime
+		}
+		if queueRunner != nil && !b.lockable && until == nil {
+			c = queueRunner(b.Ptr(), i, maxToProcess)
 		} else {
-			c = b.processQueue(&b.active[i], b.maxCallbacks, endtime)
+			c = b.processQueue(i, maxToProcess, until)
 		}
 		if c != 0 {
 			// Stop after a queue that ran real callbacks (or a
@@ -107,73 +111,25 @@ func (b *Base) processActive() int {
 			break
 		}
 	}
-	b.runningPriority = -1
+	b.hdr.RunningPriority = -1
 	return c
 }
 
-func (b *Base) processQueue(q *cbList, maxToProcess int, endtime *Timeval) int {
+func (b *Base) processQueue(pri int, maxToProcess int, endtime *Timeval) int {
 	count := 0
-	for cb := q.head; cb != nil; cb = q.head {
-		var ev *Event
-		if cb.Flags&ListInit != 0 {
-			ev = eventOf(cb)
-			if ev.Events&EvPersist != 0 || cb.Flags&ListFinalizing != 0 {
-				b.queueRemoveActive(cb)
-			} else {
-				_, _ = b.delLocked(ev, DelNoBlock)
-			}
-		} else {
-			b.queueRemoveActive(cb)
+	// The queue is looked up afresh each time: a callback may call
+	// event_base_priority_init once the queues are empty, which replaces
+	// them.
+	for {
+		qs := b.queues()
+		if pri >= len(qs) || qs[pri].head == nil {
+			break
 		}
-		if cb.Flags&ListInternal == 0 {
+		cb := qs[pri].head
+		if b.runOne(cb) {
 			count++
 		}
-		b.current = cb
-		b.currentWaiters = 0
-
-		switch cb.Closure {
-		case ClosureEventSignal:
-			b.signalClosure(ev)
-		case ClosureEventPersist:
-			b.persistClosure(ev)
-		case ClosureEvent:
-			fn, fd, res, arg := cb.Fn, ev.Fd, ev.Res, cb.Arg
-			b.unlock()
-			call(fn, fd, res, arg)
-		case ClosureCbSelf:
-			d := (*Deferred)(unsafe.Pointer(cb))
-			b.unlock()
-			d.run()
-		case ClosureEventFinalize, ClosureEventFinalizeFree:
-			closure := cb.Closure
-			b.current = nil
-			fn, arg := cb.Fn, cb.Arg
-			b.unlock()
-			if f := goCallbackAt(fn); f != nil {
-				f(ev.Fd, EvFinalize, arg)
-			} else {
-				currentInvoker().Finalize(fn, ev, arg)
-			}
-			if closure == ClosureEventFinalizeFree {
-				mem.Free(unsafe.Pointer(ev))
-			}
-		case ClosureCbFinalize:
-			b.current = nil
-			d := (*Deferred)(unsafe.Pointer(cb))
-			b.unlock()
-			d.run()
-		default:
-			logf(LogErr, "event_process_active: unknown closure %d", cb.Closure)
-			b.unlock()
-		}
-
-		b.lock()
-		b.current = nil
-		if b.currentWaiters != 0 {
-			b.currentWaiters = 0
-			b.cond.Broadcast()
-		}
-		if b.gotBreak {
+		if b.hdr.GotBreak {
 			return -1
 		}
 		if count >= maxToProcess {
@@ -185,11 +141,105 @@ func (b *Base) processQueue(q *cbList, maxToProcess int, endtime *Timeval) int {
 				return count
 			}
 		}
-		if b.gotContinue {
+		if b.hdr.GotContinue {
 			break
 		}
 	}
 	return count
+}
+
+// runOne takes cb, the head of an active queue, off its queue (deleting a
+// non-persistent event, as libevent does before running it) and runs it.
+// It reports whether cb counts towards the callbacks run (internal ones do
+// not). The base is locked on entry and on return.
+func (b *Base) runOne(cb *Callback) bool {
+	var ev *Event
+	if cb.Flags&ListInit != 0 {
+		ev = eventOf(cb)
+		if ev.Events&EvPersist != 0 || cb.Flags&ListFinalizing != 0 {
+			b.queueRemoveActive(cb)
+		} else {
+			_, _ = b.delLocked(ev, DelNoBlock)
+		}
+	} else {
+		b.queueRemoveActive(cb)
+	}
+	counted := cb.Flags&ListInternal == 0
+	b.hdr.Current = cb
+	b.currentWaiters = 0
+
+	switch cb.Closure {
+	case ClosureEventSignal:
+		b.signalClosure(ev)
+	case ClosureEventPersist:
+		b.persistClosure(ev)
+	case ClosureEvent:
+		fn, fd, res, arg := cb.Fn, ev.Fd, ev.Res, cb.Arg
+		b.unlock()
+		call(fn, fd, res, arg)
+	case ClosureCbSelf:
+		d := (*Deferred)(unsafe.Pointer(cb))
+		b.unlock()
+		d.run()
+	case ClosureEventFinalize, ClosureEventFinalizeFree:
+		closure := cb.Closure
+		b.hdr.Current = nil
+		fn, arg := cb.Fn, cb.Arg
+		b.unlock()
+		if f := goCallbackAt(fn); f != nil {
+			f(ev.Fd, EvFinalize, arg)
+		} else {
+			currentInvoker().Finalize(fn, ev, arg)
+		}
+		if closure == ClosureEventFinalizeFree {
+			mem.Free(unsafe.Pointer(ev))
+		}
+	case ClosureCbFinalize:
+		b.hdr.Current = nil
+		d := (*Deferred)(unsafe.Pointer(cb))
+		b.unlock()
+		d.run()
+	default:
+		logf(LogErr, "event_process_active: unknown closure %d", cb.Closure)
+		b.unlock()
+	}
+
+	b.lock()
+	b.hdr.Current = nil
+	if b.currentWaiters != 0 {
+		b.currentWaiters = 0
+		b.cond.Broadcast()
+	}
+	return counted
+}
+
+// QueueRunner runs active queue pri of the (lock-free) base whose header is
+// hdr, with libevent's rules for one queue: stop after maxToProcess counted
+// callbacks, on loopbreak (return -1) or on loopcontinue. It returns the
+// number of counted callbacks run. The C ABI layer installs one written in C
+// that calls C callbacks directly and hands everything else to RunOne, so an
+// event that only needs its callback called costs no crossing.
+type QueueRunner func(hdr unsafe.Pointer, pri int, maxToProcess int) int
+
+var queueRunner QueueRunner
+
+// SetQueueRunner installs r (call before any base runs). Without one, or on
+// a base with a lock, or with a dispatch deadline, the loop runs queues in
+// Go.
+func SetQueueRunner(r QueueRunner) { queueRunner = r }
+
+// RunOne is the Go half of a QueueRunner: it runs cb, the head of one of the
+// active queues of the base hdr names, exactly as the Go loop would, and
+// reports whether it counts (1) or not (0).
+func RunOne(hdr, cb unsafe.Pointer) int {
+	b := FromPtr(hdr)
+	if b == nil {
+		return 0
+	}
+	if b.runOne((*Callback)(cb)) {
+		return 1
+	}
+	return 0
 }
 
 // persistClosure re-arms a persistent event's timeout before running it:
@@ -246,7 +296,7 @@ func (b *Base) signalClosure(ev *Event) {
 		}
 		call(ev.Cb.Fn, ev.Fd, ev.Res, ev.Cb.Arg)
 		b.lock()
-		brk := b.gotBreak
+		brk := b.hdr.GotBreak
 		if ev.sigRun().aborted != 0 {
 			*ev.sigRun() = sigRun{}
 			n = 0
@@ -274,6 +324,8 @@ func (b *Base) Reinit() error {
 func (b *Base) release() {
 	unregister(b.handle)
 	b.hdr.Magic = 0
+	b.heapFree()
+	mem.Free(unsafe.Pointer(b.hdr.Active))
 	mem.Free(unsafe.Pointer(b.hdr))
 	b.hdr = nil
 }
@@ -300,8 +352,8 @@ func (b *Base) Free(runFinalizers bool) {
 			_, _ = b.delLocked(e.head, DelAutoBlock)
 		}
 	}
-	for len(b.heap) > 0 {
-		_, _ = b.delLocked(b.heap[0], DelAutoBlock)
+	for b.hdr.HeapLen > 0 {
+		_, _ = b.delLocked(b.heapArr()[0], DelAutoBlock)
 		nDeleted++
 	}
 	for _, c := range b.common {
@@ -348,7 +400,7 @@ func (b *Base) Free(runFinalizers bool) {
 		mem.Free(unsafe.Pointer(b.notifyEv))
 		b.notifyEv = nil
 	}
-	b.heap = nil
+	b.heapFree()
 	b.io = nil
 	b.unlock()
 	b.release()
@@ -358,14 +410,15 @@ func (b *Base) Free(runFinalizers bool) {
 // asked; finalizers may queue more, hence the caller's loop.
 func (b *Base) freeQueues(runFinalizers bool) int {
 	deleted := 0
-	for i := range b.active {
-		for cb := b.active[i].head; cb != nil; {
+	qs := b.queues()
+	for i := range qs {
+		for cb := qs[i].head; cb != nil; {
 			next := cb.next
 			deleted += b.cancelSingle(cb, runFinalizers)
 			cb = next
 		}
 	}
-	for cb := b.later.head; cb != nil; cb = b.later.head {
+	for cb := b.hdr.Later.head; cb != nil; cb = b.hdr.Later.head {
 		deleted += b.cancelSingle(cb, runFinalizers)
 	}
 	return deleted
@@ -405,4 +458,48 @@ func (b *Base) cancelSingle(cb *Callback, runFinalizers bool) int {
 		}
 	}
 	return result
+}
+
+// ---- the C loop's calls into Go ------------------------------------------
+//
+// A base with hdr.CLoop set runs event_base_loop in C (capi/event.c), which
+// follows Base.Loop step by step and calls these for the steps that need Go
+// state. Each is a no-op for a pointer that names no live base.
+
+// CLoopStart claims the signal pipe for the base, as Base.Loop does on
+// start when signals are added.
+func CLoopStart(hdr unsafe.Pointer) {
+	if b := FromPtr(hdr); b != nil && b.sigAdded && b.nSignalsAdded > 0 {
+		b.evsigSetBase()
+	}
+}
+
+// CLoopMakeLaterActive moves callbacks activated for the next iteration
+// onto the active queues.
+func CLoopMakeLaterActive(hdr unsafe.Pointer) {
+	if b := FromPtr(hdr); b != nil {
+		b.makeLaterActive()
+	}
+}
+
+// CLoopIOReady activates the events of the first n entries epoll_wait
+// wrote into the base's result array.
+func CLoopIOReady(hdr unsafe.Pointer, n int) {
+	if b := FromPtr(hdr); b != nil {
+		if ep, ok := b.be.(*epollBackend); ok {
+			ep.activate(b, n)
+		}
+	}
+}
+
+// CLoopTimeouts activates the timers whose deadline has passed.
+func CLoopTimeouts(hdr unsafe.Pointer) {
+	if b := FromPtr(hdr); b != nil {
+		b.timeoutProcess()
+	}
+}
+
+// CLoopWaitError reports a failed epoll_wait as Base.Loop does.
+func CLoopWaitError(errno int) {
+	_ = epollWaitError(unix.Errno(errno))
 }

@@ -38,7 +38,27 @@ func TestEventLayout(t *testing.T) {
 		{"base header lockable", unsafe.Offsetof(baseHeader{}.Lockable), 12},
 		{"base header method", unsafe.Offsetof(baseHeader{}.Method), 16},
 		{"base header features", unsafe.Offsetof(baseHeader{}.Features), 20},
-		{"sizeof base header", unsafe.Sizeof(baseHeader{}), 24},
+		{"base header active", unsafe.Offsetof(baseHeader{}.Active), 24},
+		{"base header current", unsafe.Offsetof(baseHeader{}.Current), 32},
+		{"base header count_active", unsafe.Offsetof(baseHeader{}.CountActive), 40},
+		{"base header event_count", unsafe.Offsetof(baseHeader{}.EventCount), 56},
+		{"base header running_priority", unsafe.Offsetof(baseHeader{}.RunningPriority), 72},
+		{"base header got_break", unsafe.Offsetof(baseHeader{}.GotBreak), 80},
+		{"base header waiting", unsafe.Offsetof(baseHeader{}.Waiting), 83},
+		{"base header heap", unsafe.Offsetof(baseHeader{}.Heap), 88},
+		{"base header heap_len", unsafe.Offsetof(baseHeader{}.HeapLen), 96},
+		{"base header tv_cache", unsafe.Offsetof(baseHeader{}.TvCache), 112},
+		{"base header clock_diff", unsafe.Offsetof(baseHeader{}.ClockDiff), 128},
+		{"base header last_clock_update", unsafe.Offsetof(baseHeader{}.LastClockUpdate), 144},
+		{"base header precise", unsafe.Offsetof(baseHeader{}.Precise), 152},
+		{"base header running", unsafe.Offsetof(baseHeader{}.Running), 153},
+		{"base header sig_set_base", unsafe.Offsetof(baseHeader{}.SigSetBase), 156},
+		{"base header epfd", unsafe.Offsetof(baseHeader{}.Epfd), 160},
+		{"base header ep_events", unsafe.Offsetof(baseHeader{}.EpEvents), 168},
+		{"base header virtual_count", unsafe.Offsetof(baseHeader{}.VirtualCount), 184},
+		{"base header later", unsafe.Offsetof(baseHeader{}.Later), 200},
+		{"base header limit_after_prio", unsafe.Offsetof(baseHeader{}.LimitAfterPrio), 224},
+		{"sizeof base header", unsafe.Sizeof(baseHeader{}), 232},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -435,7 +455,11 @@ func TestCrossGoroutineAddWakesLoop(t *testing.T) {
 		fired <- time.Now()
 		b.LoopBreak()
 	})
-	go b.Loop(0)
+	// The loop must have returned before the deferred Free releases the
+	// base: the callback's LoopBreak and the loop's own bookkeeping after
+	// it still use the base.
+	done := make(chan struct{})
+	go func() { b.Loop(0); close(done) }()
 	time.Sleep(20 * time.Millisecond)
 	start := time.Now()
 	Add(tm, ms(10))
@@ -446,6 +470,11 @@ func TestCrossGoroutineAddWakesLoop(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("timer added from another goroutine never fired")
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("loop did not stop after loopbreak")
 	}
 }
 

@@ -31,7 +31,7 @@ func Assign(ev *Event, b *Base, fd int32, events int16, fn, arg unsafe.Pointer) 
 }
 
 func (b *Base) assignLocked(ev *Event, fd int32, events int16, fn, arg unsafe.Pointer) {
-	assignFields(ev, b.Ptr(), len(b.active), fd, events, fn, arg)
+	assignFields(ev, b.Ptr(), b.npri(), fd, events, fn, arg)
 }
 
 func assignFields(ev *Event, base unsafe.Pointer, npri int, fd int32, events int16, fn, arg unsafe.Pointer) {
@@ -105,8 +105,13 @@ func (b *Base) addLocked(ev *Event, tv *Timeval, abs bool) (int, error) {
 	if ev.Cb.Flags&ListFinalizing != 0 {
 		return -1, errFinalizing
 	}
-	if b.lockable && b.current == ev.callback() && ev.Events&EvSignal != 0 && !b.inThread() {
+	if b.lockable && b.hdr.Current == ev.callback() && ev.Events&EvSignal != 0 && !b.inThread() {
 		b.waitCurrent()
+	}
+	// Room in the heap first, so that running out of memory changes
+	// nothing (libevent's min_heap_reserve at the same point).
+	if tv != nil && ev.Cb.Flags&ListTimeout == 0 && !b.heapReserve() {
+		return -1, fmt.Errorf("event_add: timer heap: %w", unix.ENOMEM)
 	}
 	res := 0
 	notify := false
@@ -226,14 +231,14 @@ func (b *Base) delLocked(ev *Event, mode int) (int, error) {
 			notify = true
 			res = 0
 		}
-		if !b.haveEvents() && b.countActive == 0 {
+		if !b.haveEvents() && b.hdr.CountActive == 0 {
 			notify = true
 		}
 	}
 	if res != -1 && notify && b.needNotify() {
 		b.notify()
 	}
-	if mode != DelNoBlock && b.lockable && b.current == ev.callback() && !b.inThread() &&
+	if mode != DelNoBlock && b.lockable && b.hdr.Current == ev.callback() && !b.inThread() &&
 		(mode == DelBlock || ev.Events&EvFinalize == 0) {
 		b.waitCurrent()
 	}
@@ -283,11 +288,11 @@ func (b *Base) activeLocked(ev *Event, res int, ncalls int16) {
 		logf(LogErr, "event_active: %p is on both active queues", ev)
 		return
 	}
-	if int(ev.Cb.Pri) < b.runningPriority {
-		b.gotContinue = true
+	if int(ev.Cb.Pri) < b.hdr.RunningPriority {
+		b.hdr.GotContinue = true
 	}
 	if ev.Events&EvSignal != 0 {
-		if b.lockable && b.current == ev.callback() && !b.inThread() {
+		if b.lockable && b.hdr.Current == ev.callback() && !b.inThread() {
 			b.waitCurrent()
 		}
 		*ev.ncalls() = ncalls
@@ -391,7 +396,7 @@ func Pending(ev *Event, events int16, wantTv bool) (int, Timeval) {
 	if wantTv && flags&events&EvTimeout != 0 {
 		t := ev.Timeout
 		t.Usec &= usecMask
-		tv = tvAdd(b.clockDiff, t)
+		tv = tvAdd(b.hdr.ClockDiff, t)
 	}
 	return int(flags & events), tv
 }
@@ -490,7 +495,7 @@ var loopexitCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointe
 		// libevent sets the flag without the lock; the loop reads it
 		// from this same thread.
 		b.lock()
-		b.gotTerm = true
+		b.hdr.GotTerm = true
 		b.unlock()
 	}
 })
@@ -505,7 +510,7 @@ func (b *Base) LoopExit(tv *Timeval) error {
 // LoopBreak is event_base_loopbreak.
 func (b *Base) LoopBreak() {
 	b.lock()
-	b.gotBreak = true
+	b.hdr.GotBreak = true
 	if b.needNotify() {
 		b.notify()
 	}
@@ -515,7 +520,7 @@ func (b *Base) LoopBreak() {
 // LoopContinue is event_base_loopcontinue.
 func (b *Base) LoopContinue() {
 	b.lock()
-	b.gotContinue = true
+	b.hdr.GotContinue = true
 	if b.needNotify() {
 		b.notify()
 	}
@@ -526,14 +531,14 @@ func (b *Base) LoopContinue() {
 func (b *Base) GotBreak() bool {
 	b.lock()
 	defer b.unlock()
-	return b.gotBreak
+	return b.hdr.GotBreak
 }
 
 // GotExit is event_base_got_exit.
 func (b *Base) GotExit() bool {
 	b.lock()
 	defer b.unlock()
-	return b.gotTerm
+	return b.hdr.GotTerm
 }
 
 // RunningEvent is event_base_get_running_event: the event whose callback is
@@ -541,10 +546,10 @@ func (b *Base) GotExit() bool {
 func (b *Base) RunningEvent() *Event {
 	b.lock()
 	defer b.unlock()
-	if !b.inThread() || b.current == nil || b.current.Flags&ListInit == 0 {
+	if !b.inThread() || b.hdr.Current == nil || b.hdr.Current.Flags&ListInit == 0 {
 		return nil
 	}
-	return eventOf(b.current)
+	return eventOf(b.hdr.Current)
 }
 
 // ActiveByFd is event_base_active_by_fd.
@@ -555,7 +560,7 @@ func (b *Base) ActiveByFd(fd int32, events int16) {
 		b.ioActive(fd, events&(EvRead|EvWrite|EvClosed))
 		return
 	}
-	for _, ev := range b.heap {
+	for _, ev := range b.heapArr() {
 		if ev.Fd == fd {
 			b.activeLocked(ev, EvTimeout, 1)
 		}
@@ -622,7 +627,7 @@ func (b *Base) foreachLocked(fn func(ev *Event) int) int {
 			}
 		}
 	}
-	for _, ev := range b.heap {
+	for _, ev := range b.heapArr() {
 		if ev.Cb.Flags&ListInserted != 0 {
 			continue
 		}
@@ -640,8 +645,9 @@ func (b *Base) foreachLocked(fn func(ev *Event) int) int {
 			}
 		}
 	}
-	for i := range b.active {
-		for cb := b.active[i].head; cb != nil; cb = cb.next {
+	qs := b.queues()
+	for i := range qs {
+		for cb := qs[i].head; cb != nil; cb = cb.next {
 			if cb.Flags&(ListInit|ListInserted|ListTimeout) != ListInit {
 				continue
 			}
@@ -674,7 +680,7 @@ func (b *Base) Dump() string {
 			flagWord(int16(e.Cb.Flags), ListInternal, " Internal"))
 		if e.Cb.Flags&ListTimeout != 0 {
 			tv := Timeval{Sec: e.Timeout.Sec, Usec: e.Timeout.Usec & usecMask}
-			tv = tvAdd(tv, b.clockDiff)
+			tv = tvAdd(tv, b.hdr.ClockDiff)
 			s = fmt.Appendf(s, " Timeout=%d.%06d", tv.Sec, tv.Usec&usecMask)
 		}
 		s = append(s, '\n')

@@ -107,11 +107,11 @@ func (p *pollBackend) dispatch(b *Base, tv *Timeval) error {
 	// Other threads may change the set while we wait: poll a copy.
 	p.copyFd = append(p.copyFd[:0], p.fds...)
 	set := p.copyFd
-	b.waiting = true
+	b.hdr.Waiting = true
 	b.unlock()
 	n, err := unix.Poll(set, timeout)
 	b.lock()
-	b.waiting = false
+	b.hdr.Waiting = false
 	if err != nil {
 		if err == unix.EINTR {
 			return nil

@@ -7,14 +7,14 @@ package loop
 
 func (b *Base) incCount(flags uint16) {
 	if flags&ListInternal == 0 {
-		b.eventCount++
-		b.eventCountMax = max(b.eventCountMax, b.eventCount)
+		b.hdr.EventCount++
+		b.hdr.EventCountMax = max(b.hdr.EventCountMax, b.hdr.EventCount)
 	}
 }
 
 func (b *Base) decCount(flags uint16) {
 	if flags&ListInternal == 0 {
-		b.eventCount--
+		b.hdr.EventCount--
 	}
 }
 
@@ -42,8 +42,8 @@ func (b *Base) queueInsertActive(cb *Callback) {
 	}
 	b.incCount(cb.Flags)
 	cb.Flags |= ListActive
-	b.countActive++
-	b.countActiveMax = max(b.countActiveMax, b.countActive)
+	b.hdr.CountActive++
+	b.hdr.CountActiveMax = max(b.hdr.CountActiveMax, b.hdr.CountActive)
 	b.queueFor(cb.Pri).pushBack(cb)
 }
 
@@ -54,7 +54,7 @@ func (b *Base) queueRemoveActive(cb *Callback) {
 	}
 	b.decCount(cb.Flags)
 	cb.Flags &^= ListActive
-	b.countActive--
+	b.hdr.CountActive--
 	b.queueFor(cb.Pri).remove(cb)
 }
 
@@ -64,9 +64,9 @@ func (b *Base) queueInsertActiveLater(cb *Callback) {
 	}
 	b.incCount(cb.Flags)
 	cb.Flags |= ListActiveLater
-	b.countActive++
-	b.countActiveMax = max(b.countActiveMax, b.countActive)
-	b.later.pushBack(cb)
+	b.hdr.CountActive++
+	b.hdr.CountActiveMax = max(b.hdr.CountActiveMax, b.hdr.CountActive)
+	b.hdr.Later.pushBack(cb)
 }
 
 func (b *Base) queueRemoveActiveLater(cb *Callback) {
@@ -76,8 +76,8 @@ func (b *Base) queueRemoveActiveLater(cb *Callback) {
 	}
 	b.decCount(cb.Flags)
 	cb.Flags &^= ListActiveLater
-	b.countActive--
-	b.later.remove(cb)
+	b.hdr.CountActive--
+	b.hdr.Later.remove(cb)
 }
 
 func (b *Base) queueInsertTimeout(ev *Event) {
@@ -111,12 +111,12 @@ func (b *Base) queueRemoveTimeout(ev *Event) {
 // makeLaterActive moves callbacks activated "for next time" onto the active
 // queues at the start of a loop iteration.
 func (b *Base) makeLaterActive() {
-	for cb := b.later.head; cb != nil; cb = b.later.head {
-		b.later.remove(cb)
+	for cb := b.hdr.Later.head; cb != nil; cb = b.hdr.Later.head {
+		b.hdr.Later.remove(cb)
 		cb.Flags = cb.Flags&^ListActiveLater | ListActive
 		b.queueFor(cb.Pri).pushBack(cb)
 		if cb.Closure == ClosureCbSelf {
-			b.nDeferreds++
+			b.hdr.NDeferreds++
 		}
 	}
 }
@@ -125,8 +125,9 @@ func (b *Base) makeLaterActive() {
 // is in range; an event assigned before event_base_priority_init shrank the
 // base could break that, so clamp rather than crash.
 func (b *Base) queueFor(pri uint8) *cbList {
-	if int(pri) >= len(b.active) {
-		return &b.active[len(b.active)-1]
+	qs := b.queues()
+	if int(pri) >= len(qs) {
+		return &qs[len(qs)-1]
 	}
-	return &b.active[pri]
+	return &qs[pri]
 }

@@ -106,6 +106,10 @@ func (b *Base) evsigInit() error {
 	return nil
 }
 
+// syncSigSetBase tells the C loop whether starting a loop must claim the
+// signal pipe (evsigSetBase), the condition Base.Loop tests.
+func (b *Base) syncSigSetBase() { b.hdr.SigSetBase = b.sigAdded && b.nSignalsAdded > 0 }
+
 func (b *Base) evsigSetBase() {
 	evsig.mu.Lock()
 	evsig.base = b
@@ -127,6 +131,7 @@ func (b *Base) evsigAdd(sig int) error {
 	evsig.n = b.nSignalsAdded
 	hooks().SetTarget(b.sigPipe[1])
 	evsig.mu.Unlock()
+	defer b.syncSigSetBase()
 
 	saved, err := hooks().Install(sig)
 	if err == nil {
@@ -152,6 +157,7 @@ func (b *Base) evsigDel(sig int) error {
 	evsig.n--
 	b.nSignalsAdded--
 	evsig.mu.Unlock()
+	b.syncSigSetBase()
 	return b.evsigRestore(sig)
 }
 
@@ -175,6 +181,7 @@ func (b *Base) evsigDealloc() {
 		_, _ = b.delLocked(b.sigEv, DelAutoBlock)
 		b.sigAdded = false
 	}
+	b.syncSigSetBase()
 	for sig := 0; sig < nsig; sig++ {
 		_ = b.evsigRestore(sig)
 	}

@@ -13,16 +13,53 @@ import (
 
 func (b *Base) heapGreater(x, y *Event) bool { return tvLess(y.Timeout, x.Timeout) }
 
+// The heap's array is off-heap memory named by the base header (Heap,
+// HeapLen, HeapCap), because the C fast paths of event_add and event_del
+// push and erase timers on a base without a lock (capi/event.c mirrors these
+// functions exactly, so both sides build the same heap).
+
+// heapArr is the heap as a slice of its HeapLen entries.
+func (b *Base) heapArr() []*Event {
+	if b.hdr.Heap == nil {
+		return nil
+	}
+	return unsafe.Slice((**Event)(b.hdr.Heap), b.hdr.HeapCap)[:b.hdr.HeapLen]
+}
+
+// heapReserve makes room for one more timer: false if memory ran out
+// (event_add then fails, as libevent's min_heap_reserve makes it).
+func (b *Base) heapReserve() bool {
+	if b.hdr.HeapLen < b.hdr.HeapCap {
+		return true
+	}
+	n := max(8, 2*b.hdr.HeapCap)
+	p := mem.Alloc(uintptr(n) * unsafe.Sizeof((*Event)(nil)))
+	if p == nil {
+		return false
+	}
+	copy(unsafe.Slice((**Event)(p), n), b.heapArr())
+	mem.Free(b.hdr.Heap)
+	b.hdr.Heap = p
+	b.hdr.HeapCap = n
+	return true
+}
+
+func (b *Base) heapFree() {
+	mem.Free(b.hdr.Heap)
+	b.hdr.Heap, b.hdr.HeapLen, b.hdr.HeapCap = nil, 0, 0
+}
+
+// heapPush needs room reserved with heapReserve.
 func (b *Base) heapPush(ev *Event) {
-	b.heap = append(b.heap, nil)
-	b.heapShiftUp(len(b.heap)-1, ev)
+	b.hdr.HeapLen++
+	b.heapShiftUp(b.hdr.HeapLen-1, ev)
 }
 
 func (b *Base) heapTop() *Event {
-	if len(b.heap) == 0 {
+	if b.hdr.HeapLen == 0 {
 		return nil
 	}
-	return b.heap[0]
+	return b.heapArr()[0]
 }
 
 func (b *Base) heapErase(ev *Event) {
@@ -30,13 +67,14 @@ func (b *Base) heapErase(ev *Event) {
 	if idx < 0 {
 		return
 	}
-	n := len(b.heap) - 1
-	last := b.heap[n]
-	b.heap[n] = nil
-	b.heap = b.heap[:n]
+	n := b.hdr.HeapLen - 1
+	h := b.heapArr()
+	last := h[n]
+	h[n] = nil
+	b.hdr.HeapLen = n
 	if last != ev {
 		parent := (idx - 1) / 2
-		if idx > 0 && b.heapGreater(b.heap[parent], last) {
+		if idx > 0 && b.heapGreater(h[parent], last) {
 			b.heapShiftUpUnconditional(idx, last)
 		} else {
 			b.heapShiftDown(idx, last)
@@ -46,50 +84,53 @@ func (b *Base) heapErase(ev *Event) {
 }
 
 func (b *Base) heapShiftUpUnconditional(hole int, ev *Event) {
+	h := b.heapArr()
 	parent := (hole - 1) / 2
 	for {
-		b.heap[hole] = b.heap[parent]
-		b.heap[hole].setHeapIdx(hole)
+		h[hole] = h[parent]
+		h[hole].setHeapIdx(hole)
 		hole = parent
 		parent = (hole - 1) / 2
-		if hole == 0 || !b.heapGreater(b.heap[parent], ev) {
+		if hole == 0 || !b.heapGreater(h[parent], ev) {
 			break
 		}
 	}
-	b.heap[hole] = ev
+	h[hole] = ev
 	ev.setHeapIdx(hole)
 }
 
 func (b *Base) heapShiftUp(hole int, ev *Event) {
+	h := b.heapArr()
 	for hole > 0 {
 		parent := (hole - 1) / 2
-		if !b.heapGreater(b.heap[parent], ev) {
+		if !b.heapGreater(h[parent], ev) {
 			break
 		}
-		b.heap[hole] = b.heap[parent]
-		b.heap[hole].setHeapIdx(hole)
+		h[hole] = h[parent]
+		h[hole].setHeapIdx(hole)
 		hole = parent
 	}
-	b.heap[hole] = ev
+	h[hole] = ev
 	ev.setHeapIdx(hole)
 }
 
 func (b *Base) heapShiftDown(hole int, ev *Event) {
-	n := len(b.heap)
+	h := b.heapArr()
+	n := len(h)
 	minChild := 2 * (hole + 1)
 	for minChild <= n {
-		if minChild == n || b.heapGreater(b.heap[minChild], b.heap[minChild-1]) {
+		if minChild == n || b.heapGreater(h[minChild], h[minChild-1]) {
 			minChild--
 		}
-		if !b.heapGreater(ev, b.heap[minChild]) {
+		if !b.heapGreater(ev, h[minChild]) {
 			break
 		}
-		b.heap[hole] = b.heap[minChild]
-		b.heap[hole].setHeapIdx(hole)
+		h[hole] = h[minChild]
+		h[hole].setHeapIdx(hole)
 		hole = minChild
 		minChild = 2 * (hole + 1)
 	}
-	b.heap[hole] = ev
+	h[hole] = ev
 	ev.setHeapIdx(hole)
 }
 
@@ -246,7 +287,7 @@ func (b *Base) timeoutNext() *Timeval {
 
 // timeoutProcess activates every timer whose deadline has passed.
 func (b *Base) timeoutProcess() {
-	if len(b.heap) == 0 {
+	if b.hdr.HeapLen == 0 {
 		return
 	}
 	now := b.gettime()
