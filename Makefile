@@ -21,6 +21,8 @@ help:
 	@echo "              Python and Rust binding tests"
 	@echo "make bench    goevent vs system libevent, median of runs, ratio table"
 	@echo "make fuzz     run each Go fuzz target for FUZZTIME (default $(FUZZTIME))"
+	@echo "make soak     1,000 echo connections for SOAK_SECONDS (default $(SOAK_SECONDS)),"
+	@echo "              every byte and descriptor accounted for; goevent, then libevent"
 	@echo "make install  PREFIX=/usr/local: headers, libraries, pkg-config and CMake files"
 	@echo "make clean    remove $(BUILD)/"
 
@@ -69,6 +71,32 @@ fuzz: deps
 			$(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+# tests/soak/soak.c, kept out of `make test` because it runs for a while:
+# built with cc against goevent (soak_ge) and, with libevent-dev, against the
+# system libevent (soak_ref, which checks the test itself). Both run; the
+# target fails if either does.
+SOAK_SECONDS ?= 20
+SOAK_CFLAGS ?= -std=gnu99 -O2 -g -Wall -Wextra -pthread
+soak: lib
+	@mkdir -p $(BUILD)/soak
+	$(CC) $(SOAK_CFLAGS) -Iinclude -o $(BUILD)/soak/soak_ge tests/soak/soak.c \
+		-L$(BUILD)/lib -Wl,-rpath,$(abspath $(BUILD)/lib) -levent_core -levent_pthreads
+	@if pkg-config --exists libevent_core libevent_pthreads; then \
+		echo "$(CC) ... -o $(BUILD)/soak/soak_ref (system libevent)"; \
+		$(CC) $(SOAK_CFLAGS) -o $(BUILD)/soak/soak_ref tests/soak/soak.c \
+			$$(pkg-config --cflags --libs libevent_core libevent_pthreads) || exit 1; \
+	else \
+		rm -f $(BUILD)/soak/soak_ref; \
+		echo "libevent-dev not found: no reference run"; \
+	fi
+	@status=0; \
+	SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak/soak_ge || status=1; \
+	if [ -x $(BUILD)/soak/soak_ref ]; then \
+		echo; \
+		SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak/soak_ref || status=1; \
+	fi; \
+	exit $$status
 
 PREFIX ?= /usr/local
 install: lib

@@ -164,6 +164,7 @@ func base(fn string, p unsafe.Pointer) *loop.Base {
 //export goev_event_base_new
 func goev_event_base_new(flags, require, avoidMask C.int, maxSec, maxUsec C.long,
 	maxCallbacks, limitPrio, lockable C.int, errOut *C.int) unsafe.Pointer {
+	settleRuntimeFDs()
 	cfg := loop.Config{
 		Flags:           int(flags),
 		RequireFeatures: int(require),

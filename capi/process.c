@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -478,4 +479,38 @@ const char *event_get_version(void)
 ev_uint32_t event_get_version_number(void)
 {
 	return 0x02010c00;
+}
+
+/* ---- descriptor placement (see capi/runtimefds.go) ----------------------- */
+
+/* Occupies the lowest free descriptors until the lowest free one is at
+ * least `below`, recording them in fds (at most max); returns how many. */
+int ge_fd_fill(int below, int *fds, int max)
+{
+	int n = 0;
+	int src = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return 0;
+	if (src >= below) {
+		close(src);
+		return 0;
+	}
+	fds[n++] = src;
+	while (n < max) {
+		int fd = fcntl(src, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		if (fd >= below) {
+			close(fd);
+			break;
+		}
+		fds[n++] = fd;
+	}
+	return n;
+}
+
+void ge_fd_release(const int *fds, int n)
+{
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
 }
