@@ -23,23 +23,26 @@ import (
 // numbered two higher than under libevent.
 //
 // So goevent makes the runtime open them once, when the first event base is
-// created, and high in the descriptor table: the table is filled from its
-// lowest free number up to runtimeFDFloor with placeholders, one timer is
-// set and stopped (which makes the runtime open its poller), and the
-// placeholders are closed again. The program's own descriptors keep
-// libevent's numbering and its descriptor count is stable from then on.
+// created, and at the top of the descriptor table: the table is filled from
+// its lowest free number up to two below the soft limit (at most 4096) with
+// placeholders, one timer is set and stopped (which makes the runtime open
+// its poller), and the placeholders are closed again. The program's own
+// descriptors keep libevent's numbering, its descriptor count is stable from
+// then on, and the two live where programs least expect to find anything
+// (tests like to use a middling number such as 1000 as "surely closed").
 var runtimeFDsOnce sync.Once
 
-// runtimeFDFloor is where the runtime's descriptors should land: below
-// select()'s 1024 and well within the usual soft limit of 1024 open files.
-const runtimeFDFloor = 1000
+// runtimeFDCeiling bounds the placement, so that a process with a huge soft
+// limit does not pay for filling a huge table (4096 placeholders cost about
+// a millisecond, once).
+const runtimeFDCeiling = 4096
 
 func settleRuntimeFDs() {
 	runtimeFDsOnce.Do(func() {
-		floor := runtimeFDFloor
+		floor := runtimeFDCeiling - 2
 		var lim unix.Rlimit
-		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur < uint64(floor)+64 {
-			floor = int(lim.Cur) - 64
+		if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) == nil && lim.Cur < runtimeFDCeiling {
+			floor = int(lim.Cur) - 2
 		}
 		if floor < 64 {
 			// Too few descriptors to spare: let the runtime open its

@@ -750,7 +750,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* The baseline is taken after a first base was made and freed: goevent's
 	 * Go runtime opens its own two descriptors (epoll + eventfd, placed at
-	 * 1000 and up) when the first base is created and keeps them for the
+	 * the top of the table) when the first base is created and keeps them for the
 	 * life of the process, as part of the library's fixed footprint. What
 	 * is checked is that the soak itself leaks nothing. */
 	event_base_free(event_base_new());
