@@ -158,7 +158,7 @@ func finalizeCB(_ int32, _ int16, arg unsafe.Pointer) {
 	b.deferred.Free()
 	b.Unlock()
 	lk, own := b.h.Lock, b.ownLock
-	unregisterBEV(b.handle)
+	handles.Delete(b.handle)
 	b.h.Handle = 0
 	env.FreeHeader(unsafe.Pointer(b.h))
 	if own && env.FreeLock != nil {
@@ -220,7 +220,7 @@ func newCommon(base unsafe.Pointer, ops Ops, options int) *BEV {
 		b.in.EnableLocking(lk)
 		b.out.EnableLocking(lk)
 	}
-	b.handle = registerBEV(b)
+	b.handle = handles.Put(b)
 	h.Handle = b.handle
 	b.deferred = env.Loop.NewDeferred(env.Loop.NPriorities(base)/2, b.runDeferred)
 	b.in.SetParent(uintptr(b.handle))

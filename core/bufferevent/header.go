@@ -2,9 +2,9 @@ package bufferevent
 
 import (
 	"structs"
-	"sync"
 	"unsafe"
 
+	"goevent/core/handle"
 	"goevent/core/loop"
 )
 
@@ -112,35 +112,9 @@ const (
 	OffOptions = 408
 )
 
-// handle table: C holds integer handles, never Go pointers.
-var handles struct {
-	sync.RWMutex
-	tab  []*BEV // index 0 unused
-	free []uint64
-}
-
-func registerBEV(b *BEV) uint64 {
-	handles.Lock()
-	defer handles.Unlock()
-	if n := len(handles.free); n > 0 {
-		h := handles.free[n-1]
-		handles.free = handles.free[:n-1]
-		handles.tab[h] = b
-		return h
-	}
-	if len(handles.tab) == 0 {
-		handles.tab = append(handles.tab, nil)
-	}
-	handles.tab = append(handles.tab, b)
-	return uint64(len(handles.tab) - 1)
-}
-
-func unregisterBEV(h uint64) {
-	handles.Lock()
-	handles.tab[h] = nil
-	handles.free = append(handles.free, h)
-	handles.Unlock()
-}
+// handles maps the integer handle in each Header to its BEV: C holds
+// integer handles, never Go pointers.
+var handles handle.Table[*BEV]
 
 // FromPointer returns the bufferevent behind a struct bufferevent * made by
 // this package, or nil.
@@ -148,25 +122,8 @@ func FromPointer(p unsafe.Pointer) *BEV {
 	if p == nil {
 		return nil
 	}
-	h := (*Header)(p).Handle
-	handles.RLock()
-	var b *BEV
-	if h < uint64(len(handles.tab)) {
-		b = handles.tab[h]
-	}
-	handles.RUnlock()
-	return b
+	return handles.Get((*Header)(p).Handle)
 }
 
 // Live reports how many bufferevents exist (tests use it to prove frees).
-func Live() int {
-	handles.RLock()
-	defer handles.RUnlock()
-	n := 0
-	for _, b := range handles.tab {
-		if b != nil {
-			n++
-		}
-	}
-	return n
-}
+func Live() int { return handles.Len() }

@@ -2,9 +2,9 @@ package evbuffer
 
 import (
 	"structs"
-	"sync"
 	"unsafe"
 
+	"goevent/core/handle"
 	"goevent/core/mem"
 )
 
@@ -48,42 +48,17 @@ const (
 // GoCallback is a callback registered from Go (bufferevents).
 type GoCallback func(b *Buffer, info CBInfo)
 
-// goCallbacks maps the goID of Go callback entries to their functions.
-var goCallbacks struct {
-	sync.RWMutex
-	fns  []GoCallback // index 0 unused
-	free []uintptr
-}
+// goCallbacks maps the goID of Go callback entries to their functions (the
+// entries themselves are off-heap and cannot hold a Go func).
+var goCallbacks handle.Table[GoCallback]
 
-func registerGo(f GoCallback) uintptr {
-	goCallbacks.Lock()
-	defer goCallbacks.Unlock()
-	if n := len(goCallbacks.free); n > 0 {
-		id := goCallbacks.free[n-1]
-		goCallbacks.free = goCallbacks.free[:n-1]
-		goCallbacks.fns[id] = f
-		return id
-	}
-	if len(goCallbacks.fns) == 0 {
-		goCallbacks.fns = append(goCallbacks.fns, nil)
-	}
-	goCallbacks.fns = append(goCallbacks.fns, f)
-	return uintptr(len(goCallbacks.fns) - 1)
-}
+func registerGo(f GoCallback) uintptr { return uintptr(goCallbacks.Put(f)) }
 
-func lookupGo(id uintptr) GoCallback {
-	goCallbacks.RLock()
-	f := goCallbacks.fns[id]
-	goCallbacks.RUnlock()
-	return f
-}
+func lookupGo(id uintptr) GoCallback { return goCallbacks.Get(uint64(id)) }
 
 func (e *CBEntry) release() {
 	if e.flags&cbGo != 0 {
-		goCallbacks.Lock()
-		goCallbacks.fns[e.goID] = nil
-		goCallbacks.free = append(goCallbacks.free, e.goID)
-		goCallbacks.Unlock()
+		goCallbacks.Delete(uint64(e.goID))
 	}
 	mem.Free(unsafe.Pointer(e))
 }

@@ -11,11 +11,11 @@ package listener
 
 import (
 	"structs"
-	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"goevent/core/handle"
 	"goevent/core/loop"
 )
 
@@ -91,61 +91,19 @@ type Listener struct {
 	ownLock      bool
 }
 
-var handles struct {
-	sync.RWMutex
-	tab  []*Listener
-	free []uint64
-}
-
-func register(l *Listener) uint64 {
-	handles.Lock()
-	defer handles.Unlock()
-	if n := len(handles.free); n > 0 {
-		h := handles.free[n-1]
-		handles.free = handles.free[:n-1]
-		handles.tab[h] = l
-		return h
-	}
-	if len(handles.tab) == 0 {
-		handles.tab = append(handles.tab, nil)
-	}
-	handles.tab = append(handles.tab, l)
-	return uint64(len(handles.tab) - 1)
-}
-
-func unregister(h uint64) {
-	handles.Lock()
-	handles.tab[h] = nil
-	handles.free = append(handles.free, h)
-	handles.Unlock()
-}
+// handles maps the integer handle in each Header to its Listener.
+var handles handle.Table[*Listener]
 
 // FromPointer returns the listener behind a struct evconnlistener *, or nil.
 func FromPointer(p unsafe.Pointer) *Listener {
 	if p == nil {
 		return nil
 	}
-	h := (*Header)(p).Handle
-	handles.RLock()
-	defer handles.RUnlock()
-	if h < uint64(len(handles.tab)) {
-		return handles.tab[h]
-	}
-	return nil
+	return handles.Get((*Header)(p).Handle)
 }
 
 // Live reports how many listeners exist.
-func Live() int {
-	handles.RLock()
-	defer handles.RUnlock()
-	n := 0
-	for _, l := range handles.tab {
-		if l != nil {
-			n++
-		}
-	}
-	return n
-}
+func Live() int { return handles.Len() }
 
 // Pointer is the struct evconnlistener * for C.
 func (l *Listener) Pointer() unsafe.Pointer { return unsafe.Pointer(l.h) }
@@ -189,7 +147,7 @@ func New(base unsafe.Pointer, cb, arg unsafe.Pointer, flags, backlog, fd int) (*
 		l.h.Lock = env.AllocLock()
 		l.ownLock = l.h.Lock != nil
 	}
-	l.handle = register(l)
+	l.handle = handles.Put(l)
 	l.h.Handle = l.handle
 	env.Loop.Assign(&l.h.Ev, base, fd, loop.EvRead|loop.EvPersist, fnAccept, p)
 	if flags&OptDisabled == 0 {
@@ -270,7 +228,7 @@ func (l *Listener) decrefAndUnlock() bool {
 	}
 	l.unlock()
 	lk, own := l.h.Lock, l.ownLock
-	unregister(l.handle)
+	handles.Delete(l.handle)
 	l.h.Handle = 0
 	env.FreeHeader(unsafe.Pointer(l.h))
 	if own && env.FreeLock != nil {
