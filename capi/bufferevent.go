@@ -190,15 +190,9 @@ func (e evBuf) Len() int                { return e.b.Len() }
 func (e evBuf) Freeze(start bool)       { e.b.Freeze(start) }
 func (e evBuf) Unfreeze(start bool)     { e.b.Unfreeze(start) }
 
-func (e evBuf) ReadFd(fd, howmuch int) (int, unix.Errno) {
-	n, err := e.b.Read(fd, howmuch)
-	return n, unix.Errno(err)
-}
-
-func (e evBuf) WriteFd(fd, atmost int) (int, unix.Errno) {
-	n, err := e.b.WriteAtMostNoSignal(fd, int64(atmost))
-	return n, unix.Errno(err)
-}
+// ReadFd and WriteFd make their system calls from C (bufferevent_io.go).
+func (e evBuf) ReadFd(fd, howmuch int) (int, unix.Errno) { return bevRead(e.b, fd, howmuch) }
+func (e evBuf) WriteFd(fd, atmost int) (int, unix.Errno) { return bevWrite(e.b, fd, atmost) }
 
 type evWatch struct {
 	b *evbuffer.Buffer

@@ -64,3 +64,24 @@ func (b *Buffer) WriteAtMostNoSignal(fd int, howmuch int64) (int, syscall.Errno)
 	}
 	return int(r), 0
 }
+
+// Hooks for an fd layer that makes a bufferevent's system calls outside Go
+// (capi/buffer.c's ge_bev_read and ge_bev_write): it does Read's or
+// WriteAtMostNoSignal's chain work on the C-visible head, including the
+// callback counts, and Go finishes the call with the part only Go can do.
+
+// EndFrozen reports whether the end is frozen (Read would fail).
+func (b *Buffer) EndFrozen() bool { return b.frozenEnd() }
+
+// StartFrozen reports whether the front is frozen (writes would fail).
+func (b *Buffer) StartFrozen() bool { return b.frozenStart() }
+
+// ChangedOutside runs the callbacks for bytes that code outside this package
+// added to or drained from the chains, after it raised totalLen and
+// nAddForCB or nDelForCB by n exactly as Read or Drain would have. Read and
+// a write's Drain report a change only when n > 0, and so does this.
+func (b *Buffer) ChangedOutside(n int) {
+	if n > 0 {
+		b.invokeCallbacks()
+	}
+}
