@@ -6,8 +6,9 @@
  * calls the matching goev_evbuffer_* export in buffer.go, which does the work
  * on core/evbuffer.
  *
- * Fast paths. While a buffer's `slow` flag is clear (no callbacks, not
- * frozen) the most frequent calls run here without entering Go, as long as
+ * Fast paths. While no callback needs to hear of the change and the end
+ * being changed is not frozen (quiet_end, quiet_front: the `slow` bits) the
+ * most frequent calls run here without entering Go, as long as
  * every chain they touch is plain allocator memory (no reference, file,
  * multicast or pinned chain, whose release needs Go):
  *   evbuffer_add          all of it: appending, realigning, a new chain;
@@ -16,6 +17,9 @@
  *   evbuffer_add_buffer   moving the chains;
  *   evbuffer_readln       when the line ends in the first chain;
  *   evbuffer_pullup       when the bytes are already contiguous;
+ *   evbuffer_peek         from the start, without sendfile chains (it
+ *                         changes nothing, so callbacks and freezes do not
+ *                         matter);
  *   evbuffer_read         when the chains it may fill or free are plain;
  *   evbuffer_write(_atmost)  unless a sendfile chain is first (the writev
  *                         itself is always made from C, see SIGPIPE);
@@ -43,6 +47,7 @@
 
 #include <event2/buffer.h>
 #include <event2/buffer_compat.h>
+#include <event2/event_struct.h>
 #include <event2/thread.h>
 
 #include "goevent.h"
@@ -148,6 +153,37 @@ void ge_buffer_release_chains(void *head)
 static inline void no_callbacks(struct ge_evbuffer *b)
 {
 	b->n_add_for_cb = b->n_del_for_cb = 0;
+}
+
+/* Whether a fast path may change the end (quiet_end) or the front
+ * (quiet_front) without Go: no callback needs to hear of it and that end is
+ * not frozen. An idle watcher (GE_SLOW_IDLE_WATCH) needs nothing while its
+ * event is inserted; only holders of the buffer's lock delete that event,
+ * so the flag cannot drop while the caller's change is under way. */
+static inline int idle_quiet(const struct ge_evbuffer *b)
+{
+	return (__atomic_load_n(b->idle_flags, __ATOMIC_RELAXED) &
+	    EVLIST_INSERTED) != 0;
+}
+
+static inline int quiet_end(const struct ge_evbuffer *b)
+{
+	uint32_t s = b->slow;
+	if (__builtin_expect(s == 0, 1))
+		return 1;
+	if (s & (GE_SLOW_CALLBACKS | GE_SLOW_FROZEN_END))
+		return 0;
+	return !(s & GE_SLOW_IDLE_WATCH) || idle_quiet(b);
+}
+
+static inline int quiet_front(const struct ge_evbuffer *b)
+{
+	uint32_t s = b->slow;
+	if (__builtin_expect(s == 0, 1))
+		return 1;
+	if (s & (GE_SLOW_CALLBACKS | GE_SLOW_FROZEN_START))
+		return 0;
+	return !(s & GE_SLOW_IDLE_WATCH) || idle_quiet(b);
 }
 
 /* The link where a new last chain goes: after the last chain with data and
@@ -515,7 +551,7 @@ int evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 		ge_lock_acquire(lk);
 	if (datlen > SIZE_MAX - b->total_len || datlen > GE_MAX_SLICE)
 		r = -1; /* libevent: overflow, or no memory for the chain */
-	else if (b->slow || !add_fast(b, data, datlen))
+	else if (!quiet_end(b) || !add_fast(b, data, datlen))
 		r = goev_evbuffer_add(buf, (void *)data, datlen);
 	if (lk)
 		ge_lock_release(lk);
@@ -765,7 +801,7 @@ int evbuffer_drain(struct evbuffer *buf, size_t len)
 	int r = 0;
 	if (lk)
 		ge_lock_acquire(lk);
-	if (b->slow || !drain_fast(b, len))
+	if (!quiet_front(b) || !drain_fast(b, len))
 		r = goev_evbuffer_drain(buf, len);
 	if (lk)
 		ge_lock_release(lk);
@@ -796,7 +832,7 @@ int evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
 	buf_lock(buf);
 	int r;
 	size_t n = datlen < b->total_len ? datlen : b->total_len;
-	if (!b->slow && n <= INT_MAX && copy_front(b, data, n)) {
+	if (quiet_front(b) && n <= INT_MAX && copy_front(b, data, n)) {
 		/* Copied; now the drain libevent's remove does. */
 		r = (int)n;
 		if (n && !drain_fast(b, n))
@@ -929,7 +965,7 @@ char *evbuffer_readln(struct evbuffer *buf, size_t *n_read_out,
 	buf_lock(buf);
 	char *r;
 	size_t n, eol;
-	if (!b->slow && find_line(b, (int)eol_style, &n, &eol) &&
+	if (quiet_front(b) && find_line(b, (int)eol_style, &n, &eol) &&
 	    (r = ge_malloc(n + 1)) != NULL) {
 		/* libevent: remove the line (copy, drain), then drain the
 		 * marker; the line is in the first chain. */
@@ -1090,6 +1126,35 @@ int evbuffer_ptr_set(struct evbuffer *buf, struct evbuffer_ptr *ptr,
 	return r;
 }
 
+/* evbuffer_peek from the start of the buffer; -1 if Go must do it (a
+ * sendfile chain, whose bytes Go maps). The rules are libevent's: with no
+ * vectors and a negative length every chain counts; otherwise a negative
+ * length stops once the vectors are full, and a chain is counted if the
+ * bytes before it fall short of the length. */
+static int peek_front(const struct ge_evbuffer *b, ev_ssize_t len,
+    struct evbuffer_iovec *vec, int n_vec)
+{
+	if (n_vec == 0 && len < 0)
+		len = (ev_ssize_t)b->total_len;
+	int idx = 0;
+	size_t so_far = 0;
+	for (const struct ge_chain *c = b->first; c; c = c->next) {
+		if (len >= 0 && so_far >= (size_t)len)
+			break;
+		if (c->flags & GE_CHAIN_SENDFILE)
+			return -1;
+		if (idx < n_vec) {
+			vec[idx].iov_base = c->buffer + c->misalign;
+			vec[idx].iov_len = c->off;
+		} else if (len < 0) {
+			break;
+		}
+		idx++;
+		so_far += c->off;
+	}
+	return idx;
+}
+
 int evbuffer_peek(struct evbuffer *buf, ev_ssize_t len,
     struct evbuffer_ptr *start_at, struct evbuffer_iovec *vec_out, int n_vec)
 {
@@ -1102,7 +1167,9 @@ int evbuffer_peek(struct evbuffer *buf, ev_ssize_t len,
 		return -1;
 	}
 	buf_lock(buf);
-	int r = goev_evbuffer_peek(buf, len, start_at, vec_out, n_vec);
+	int r = start_at ? -1 : peek_front(GEB(buf), len, vec_out, n_vec);
+	if (r < 0)
+		r = goev_evbuffer_peek(buf, len, start_at, vec_out, n_vec);
 	buf_unlock(buf);
 	return r;
 }
@@ -1313,7 +1380,7 @@ int evbuffer_read(struct evbuffer *buf, evutil_socket_t fd, int howmuch)
 	struct ge_evbuffer *b = GEB(buf);
 	int r;
 	buf_lock(buf);
-	if (!b->slow && read_tail_plain(b)) {
+	if (quiet_end(b) && read_tail_plain(b)) {
 		r = read_fast(b, fd, howmuch);
 	} else {
 		int err = 0;
@@ -1415,7 +1482,7 @@ int evbuffer_write_atmost(struct evbuffer *buf, evutil_socket_t fd,
 	buf_lock(buf);
 	size_t n = howmuch < 0 || (size_t)howmuch > b->total_len ?
 	    b->total_len : (size_t)howmuch;
-	if (!b->slow && (n == 0 || !(b->first->flags & GE_CHAIN_SENDFILE))) {
+	if (quiet_front(b) && (n == 0 || !(b->first->flags & GE_CHAIN_SENDFILE))) {
 		/* Nothing to send fails without touching errno. */
 		r = n ? write_iovec(b, fd, n) : -1;
 		if (r > 0 && !drain_fast(b, (size_t)r))
@@ -1437,14 +1504,14 @@ int evbuffer_write(struct evbuffer *buf, evutil_socket_t fd)
 
 /*
  * Socket bufferevents' reads and writes (capi/bufferevent_io.go). Their
- * buffers always have callbacks (the bufferevent watches them), so the fast
- * paths above never apply, and the Go core's Read and WriteAtMostNoSignal
+ * buffers may have callbacks the fast paths above cannot skip (watermark
+ * and user callbacks), and the Go core's Read and WriteAtMostNoSignal
  * would make their system calls from Go, at a cost of about 85 ns more each
  * under gVisor. These helpers do the system calls and the chain work here,
  * in one Go->C call, and leave the callback counts (n_add_for_cb,
  * n_del_for_cb) updated for Go, which then runs the callbacks exactly as the
  * Go core would have. The bufferevent holds the buffer's lock; Go checked
- * that the end being changed is not frozen (C cannot see the freeze bits).
+ * that the end being changed is not frozen.
  */
 
 /* Which chain work is left to Go; see struct ge_bev_io. */
@@ -1460,9 +1527,9 @@ struct ge_bev_io {
 };
 
 /* core/evbuffer's Read on a buffer whose tail is plain. */
-struct ge_bev_io ge_bev_read(void *buf, int fd, int howmuch)
+struct ge_bev_io ge_bev_read(uintptr_t buf, int fd, int howmuch)
 {
-	struct ge_evbuffer *b = GEB(buf);
+	struct ge_evbuffer *b = (struct ge_evbuffer *)buf;
 	struct ge_bev_io r = { 0, 0, GE_BEV_IO_DONE };
 	if (!read_tail_plain(b)) {
 		r.how = GE_BEV_IO_FALLBACK;
@@ -1478,9 +1545,9 @@ struct ge_bev_io ge_bev_read(void *buf, int fd, int howmuch)
  * is not a socket (Go then writes with writev, where a SIGPIPE cannot kill
  * the program): one sendmsg(MSG_NOSIGNAL) over up to 128 chains from the
  * front, then the drain, here when the chains it frees are plain. */
-struct ge_bev_io ge_bev_write(void *buf, int fd, int64_t atmost)
+struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost)
 {
-	struct ge_evbuffer *b = GEB(buf);
+	struct ge_evbuffer *b = (struct ge_evbuffer *)buf;
 	struct ge_bev_io r = { -1, 0, GE_BEV_IO_DONE };
 	size_t howmuch = atmost < 0 || (uint64_t)atmost > b->total_len ?
 	    b->total_len : (size_t)atmost;

@@ -65,17 +65,17 @@ static inline void bev_unlock(const struct bufferevent *bev)
 
 /* ---- trampolines used by bufferevent.go ------------------------------- */
 
-void ge_bev_call_data(void *fn, void *bev, void *arg)
+void ge_bev_call_data(uintptr_t fn, uintptr_t bev, uintptr_t arg)
 {
-	((bufferevent_data_cb)fn)((struct bufferevent *)bev, arg);
+	((bufferevent_data_cb)fn)((struct bufferevent *)bev, (void *)arg);
 }
 
 /* err < 0 leaves errno as it is. */
-void ge_bev_call_event(void *fn, void *bev, short what, void *arg, int err)
+void ge_bev_call_event(uintptr_t fn, uintptr_t bev, short what, uintptr_t arg, int err)
 {
 	if (err >= 0)
 		errno = err;
-	((bufferevent_event_cb)fn)((struct bufferevent *)bev, what, arg);
+	((bufferevent_event_cb)fn)((struct bufferevent *)bev, what, (void *)arg);
 }
 
 static void ge_bev_nop(evutil_socket_t fd, short what, void *arg)

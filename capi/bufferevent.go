@@ -8,14 +8,17 @@ package main
 // core/evbuffer into core/bufferevent's Loop and Buf interfaces.
 
 /*
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include "goevent.h"
 
 // Defined in bufferevent.c: the trampolines through which Go calls user
-// callbacks (one Go->C crossing each), and the current global base.
-void ge_bev_call_data(void *fn, void *bev, void *arg);
-void ge_bev_call_event(void *fn, void *bev, short what, void *arg, int err);
+// callbacks (one Go->C crossing each), and the current global base. The
+// pointers (all C memory) travel as integers: pointer arguments would make
+// every call pay for cgo's pointer checks.
+void ge_bev_call_data(uintptr_t fn, uintptr_t bev, uintptr_t arg);
+void ge_bev_call_event(uintptr_t fn, uintptr_t bev, short what, uintptr_t arg, int err);
 void *ge_bev_current_base(void);
 */
 import "C"
@@ -41,10 +44,11 @@ func init() {
 		AllocHeader: mem.Alloc,
 		FreeHeader:  mem.Free,
 		CallData: func(fn, bev, arg unsafe.Pointer) {
-			C.ge_bev_call_data(fn, bev, arg)
+			C.ge_bev_call_data(C.uintptr_t(uintptr(fn)), C.uintptr_t(uintptr(bev)), C.uintptr_t(uintptr(arg)))
 		},
 		CallEvent: func(fn, bev unsafe.Pointer, what int16, arg unsafe.Pointer, e int32) {
-			C.ge_bev_call_event(fn, bev, C.short(what), arg, C.int(e))
+			C.ge_bev_call_event(C.uintptr_t(uintptr(fn)), C.uintptr_t(uintptr(bev)), C.short(what),
+				C.uintptr_t(uintptr(arg)), C.int(e))
 		},
 		Lock:      func(l unsafe.Pointer) { C.ge_lock_acquire(l) },
 		Unlock:    func(l unsafe.Pointer) { C.ge_lock_release(l) },
@@ -216,6 +220,14 @@ func (e evBuf) Watch(f func(origLen, added, deleted int)) bufferevent.Watch {
 	}
 	e.b.CBSetFlags(ent, evbuffer.CBEnabled|evbuffer.CBNoDefer)
 	return evWatch{e.b, ent}
+}
+
+// IdleWhileInserted lets the C fast paths skip w while ev is inserted (see
+// evbuffer.SetIdleWhileInserted).
+func (e evBuf) IdleWhileInserted(w bufferevent.Watch, ev *loop.Event) {
+	if ww, ok := w.(evWatch); ok {
+		e.b.SetIdleWhileInserted(ww.e, unsafe.Pointer(&ev.Cb.Flags))
+	}
 }
 
 func (e evBuf) SetDrainsToFd()                    { e.b.SetFlags(uint64(evbuffer.FlagDrainsToFD)) }

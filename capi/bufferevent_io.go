@@ -22,8 +22,10 @@ struct ge_bev_io {
 #define GE_BEV_IO_FALLBACK 1
 #define GE_BEV_IO_DRAIN 2
 
-struct ge_bev_io ge_bev_read(void *buf, int fd, int howmuch);
-struct ge_bev_io ge_bev_write(void *buf, int fd, int64_t atmost);
+// buf is the struct evbuffer * as an integer (C memory; a pointer argument
+// would cost cgo's pointer checks on every call).
+struct ge_bev_io ge_bev_read(uintptr_t buf, int fd, int howmuch);
+struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost);
 */
 import "C"
 
@@ -41,7 +43,7 @@ func bevRead(b *evbuffer.Buffer, fd, howmuch int) (int, unix.Errno) {
 		// Any howmuch above what one read may take (4096) acts alike;
 		// keep it within C's int.
 		h := min(howmuch, math.MaxInt32)
-		r := C.ge_bev_read(b.Pointer(), C.int(fd), C.int(h))
+		r := C.ge_bev_read(C.uintptr_t(uintptr(b.Pointer())), C.int(fd), C.int(h))
 		if r.how == C.GE_BEV_IO_DONE {
 			b.ChangedOutside(int(r.n))
 			return int(r.n), unix.Errno(r.err)
@@ -54,7 +56,7 @@ func bevRead(b *evbuffer.Buffer, fd, howmuch int) (int, unix.Errno) {
 // bevWrite is b.WriteAtMostNoSignal(fd, atmost).
 func bevWrite(b *evbuffer.Buffer, fd, atmost int) (int, unix.Errno) {
 	if !b.StartFrozen() {
-		r := C.ge_bev_write(b.Pointer(), C.int(fd), C.int64_t(atmost))
+		r := C.ge_bev_write(C.uintptr_t(uintptr(b.Pointer())), C.int(fd), C.int64_t(atmost))
 		switch r.how {
 		case C.GE_BEV_IO_DONE:
 			b.ChangedOutside(int(r.n))

@@ -41,7 +41,8 @@ struct ge_chain {
 #define GE_CHAIN_SPECIAL     0x00ffu
 
 /* The head of an evbuffer: what a `struct evbuffer *` points to. Only the
- * fields up to `lock` are read by C; the Go core owns everything after. */
+ * fields up to `idle_flags` are read by C; the Go core owns everything
+ * after. */
 struct ge_evbuffer {
 	struct ge_chain *first;            /* 0 */
 	struct ge_chain *last;             /* 8 */
@@ -49,10 +50,23 @@ struct ge_evbuffer {
 	size_t total_len;                  /* 24 */
 	size_t n_add_for_cb;               /* 32 */
 	size_t n_del_for_cb;               /* 40 */
-	uint32_t slow;                     /* 48: nonzero => C fast paths defer to Go */
+	uint32_t slow;                     /* 48: GE_SLOW_*; 0 => all fast paths may run */
 	uint32_t flags;                    /* 52: EVBUFFER_FLAG_* */
 	void *lock;                        /* 56: lock object or NULL (C-managed) */
+	const uint16_t *idle_flags;        /* 64: see GE_SLOW_IDLE_WATCH */
 };
+
+/* Why the C fast paths must leave a buffer to Go (bits of `slow`, set by
+ * core/evbuffer's updateSlow). Paths that change the end check CALLBACKS
+ * and FROZEN_END, paths that change the front CALLBACKS and FROZEN_START.
+ * IDLE_WATCH: the only callback is one that does nothing while the event
+ * whose evcb_flags is at idle_flags is inserted (a socket bufferevent's
+ * output watcher while its write event waits); then the fast paths may run
+ * and clear the counts, as that callback's run would. */
+#define GE_SLOW_CALLBACKS     0x1u
+#define GE_SLOW_FROZEN_START  0x2u
+#define GE_SLOW_FROZEN_END    0x4u
+#define GE_SLOW_IDLE_WATCH    0x8u
 
 /* Chain allocation as libevent sizes it: header + payload rounded up to a
  * power of two from 1024. Written twice, in chain.AllocSize (Go) and in

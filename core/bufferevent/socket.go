@@ -35,6 +35,13 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	env.Loop.Assign(&h.EvWrite, base, fd, loop.EvWrite|loop.EvPersist|loop.EvFinalize,
 		fnSockWrite, unsafe.Pointer(h))
 	b.sock.outWatch = b.out.Watch(b.outbufChanged)
+	if iw, ok := b.out.(IdleWatchBuf); ok && b.sock.outWatch != nil {
+		// outbufChanged has nothing to do while the write event is
+		// pending, which is the steady state of a bulk writer: let
+		// appends skip it then. Only code holding the bufferevent's lock
+		// (which is the buffer's) deletes that event.
+		iw.IdleWhileInserted(b.sock.outWatch, &h.EvWrite)
+	}
 	// Outside the bufferevent's own I/O the user may only consume input and
 	// only produce output, as in libevent.
 	b.in.Freeze(false)
@@ -50,6 +57,15 @@ func (b *BEV) outbufChanged(_, added, _ int) {
 		!env.Loop.Pending(&h.EvWrite, EvWrite) {
 		addEvent(&h.EvWrite, &h.TimeoutWrite)
 	}
+}
+
+// IdleWatchBuf is implemented by buffers whose fast paths can skip a watch
+// while an event is inserted (capi's evbuffers; the test fakes have no fast
+// paths).
+type IdleWatchBuf interface {
+	// IdleWhileInserted declares that w does nothing while ev is
+	// inserted (event_pending on it would be true).
+	IdleWhileInserted(w Watch, ev *loop.Event)
 }
 
 func retriable(e unix.Errno) bool { return e == unix.EINTR || e == unix.EAGAIN }

@@ -42,10 +42,14 @@ type Buffer struct {
 	// Bytes added/removed since callbacks last ran.
 	nAddForCB uintptr
 	nDelForCB uintptr
-	// slow is nonzero whenever a C fast path would be wrong (see updateSlow).
+	// slow is nonzero whenever a C fast path would be wrong; its bits say
+	// why (slow* constants, see updateSlow).
 	slow  uint32
 	flags uint32
 	lock  unsafe.Pointer
+	// idleFlags points at the evcb_flags of the event whose insertion makes
+	// idleEntry a no-op (see SetIdleWhileInserted); nil when there is none.
+	idleFlags unsafe.Pointer
 
 	// ---- Go-private from here on.
 	state     uint32 // st* bits
@@ -54,7 +58,19 @@ type Buffer struct {
 	cbQueue   uintptr  // event base for deferred callbacks
 	parent    uintptr  // owning bufferevent, opaque here
 	cbDepth   int32    // nesting of running callback lists
+	idleEntry *CBEntry // the callback idleFlags speaks for, or nil
 }
+
+// Bits of slow, mirrored by GE_SLOW_* in capi/goevent.h. The C fast paths
+// that change the end test slowCallbacks and slowFrozenEnd, those that change
+// the front slowCallbacks and slowFrozenStart; slowIdleWatch lets them run
+// as long as the event behind idleFlags is inserted.
+const (
+	slowCallbacks   uint32 = 1 // callbacks that must hear of every change
+	slowFrozenStart uint32 = 2
+	slowFrozenEnd   uint32 = 4
+	slowIdleWatch   uint32 = 8 // only idleEntry is registered
+)
 
 const (
 	stFreezeStart uint32 = 1 << iota
@@ -257,14 +273,28 @@ func (b *Buffer) frozenEnd() bool   { return b.state&stFreezeEnd != 0 }
 // passed to ParentIncref/ParentDecref).
 func (b *Buffer) SetParent(parent uintptr) { b.parent = parent }
 
-// updateSlow recomputes the flag that sends the C fast paths to Go. They
-// skip callback bookkeeping and freeze checks, so any callback or freeze
-// makes them wrong; the chain conditions they need (room in the append
-// chain, plain chains for a full drain) they check themselves.
+// updateSlow recomputes the flags that send the C fast paths to Go. They
+// skip callback bookkeeping and freeze checks, so a callback, or a freeze of
+// the end they change, makes them wrong; the chain conditions they need
+// (room in the append chain, plain chains for a full drain) they check
+// themselves. The one exception is a buffer whose only callback is
+// idleEntry on a buffer that does not defer: while the event behind
+// idleFlags is inserted that callback would do nothing, so C may skip it
+// and clear the counts, which is all its run would have changed.
 func (b *Buffer) updateSlow() {
 	var s uint32
-	if b.callbacks != nil || b.state&(stFreezeStart|stFreezeEnd) != 0 {
-		s = 1
+	if b.callbacks != nil {
+		if b.callbacks == b.idleEntry && b.idleEntry.next == nil && b.state&stDeferred == 0 {
+			s |= slowIdleWatch
+		} else {
+			s |= slowCallbacks
+		}
+	}
+	if b.state&stFreezeStart != 0 {
+		s |= slowFrozenStart
+	}
+	if b.state&stFreezeEnd != 0 {
+		s |= slowFrozenEnd
 	}
 	b.slow = s
 }

@@ -125,6 +125,9 @@ func (b *Buffer) RemoveCBEntry(e *CBEntry) int {
 }
 
 func (b *Buffer) unlinkCallback(e *CBEntry) {
+	if e == b.idleEntry {
+		b.idleEntry, b.idleFlags = nil, nil
+	}
 	*e.prev = e.next
 	if e.next != nil {
 		e.next.prev = e.prev
@@ -192,7 +195,18 @@ func (b *Buffer) SetCB(fn, arg unsafe.Pointer) int {
 func (b *Buffer) DeferCallbacks(base uintptr) int {
 	b.cbQueue = base
 	b.state |= stDeferred
+	b.updateSlow()
 	return 0
+}
+
+// SetIdleWhileInserted declares that e, one of b's callbacks, does nothing
+// whenever the event whose evcb_flags field (a uint16 in C memory that
+// outlives e) is at evFlags is inserted: the C fast paths may then change b
+// without running it (see updateSlow). Callers guarantee that only code
+// holding b's lock deletes that event.
+func (b *Buffer) SetIdleWhileInserted(e *CBEntry, evFlags unsafe.Pointer) {
+	b.idleEntry, b.idleFlags = e, evFlags
+	b.updateSlow()
 }
 
 func (b *Buffer) deferring() bool {

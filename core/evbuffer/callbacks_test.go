@@ -381,3 +381,50 @@ func TestDestroyLocksAndFreesOwnLock(t *testing.T) {
 		t.Fatalf("Destroy: acquired %d held %d freed %d", fl.acquired[lk], fl.held[lk], fl.freed[lk])
 	}
 }
+
+// The slow bits tell the C fast paths which ends they may change: a freeze
+// only stops the frozen end, and an idle watch lets them run only while it
+// is the sole callback of a buffer that does not defer.
+func TestSlowBits(t *testing.T) {
+	leakCheck(t)
+	b := New()
+	defer b.Free()
+	want := func(s uint32) {
+		t.Helper()
+		checkInvariants(t, b)
+		if b.slow != s {
+			t.Fatalf("slow = %#x, want %#x", b.slow, s)
+		}
+	}
+	b.Freeze(false)
+	want(slowFrozenEnd)
+	b.Freeze(true)
+	want(slowFrozenEnd | slowFrozenStart)
+	b.Unfreeze(false)
+	want(slowFrozenStart)
+	b.Unfreeze(true)
+	want(0)
+
+	var flags uint16
+	w := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	want(slowCallbacks)
+	b.SetIdleWhileInserted(w, unsafe.Pointer(&flags))
+	want(slowIdleWatch)
+	other := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	want(slowCallbacks)
+	b.RemoveCBEntry(other)
+	want(slowIdleWatch)
+	b.RemoveCBEntry(w)
+	want(0)
+	if b.idleEntry != nil || b.idleFlags != nil {
+		t.Fatal("removing the idle watch must forget it")
+	}
+
+	// Deferred callbacks are queued even when they would do nothing.
+	w = b.AddGoCallback(func(*Buffer, CBInfo) {})
+	b.SetIdleWhileInserted(w, unsafe.Pointer(&flags))
+	b.DeferCallbacks(1)
+	want(slowCallbacks)
+	b.RemoveCBEntry(w)
+	want(0)
+}

@@ -102,8 +102,18 @@ func checkInvariants(t *testing.T, b *Buffer) {
 		t.Fatalf("last_with_datap wrong: %p, want %p", b.lastWithData, lwdLink)
 	}
 	wantSlow := uint32(0)
-	if b.callbacks != nil || b.state&(stFreezeStart|stFreezeEnd) != 0 {
-		wantSlow = 1
+	switch {
+	case b.callbacks == nil:
+	case b.callbacks == b.idleEntry && b.callbacks.next == nil && b.state&stDeferred == 0:
+		wantSlow |= slowIdleWatch
+	default:
+		wantSlow |= slowCallbacks
+	}
+	if b.state&stFreezeStart != 0 {
+		wantSlow |= slowFrozenStart
+	}
+	if b.state&stFreezeEnd != 0 {
+		wantSlow |= slowFrozenEnd
 	}
 	if b.slow != wantSlow {
 		t.Fatalf("slow = %d, want %d", b.slow, wantSlow)

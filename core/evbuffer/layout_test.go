@@ -22,13 +22,14 @@ func TestLayoutMatchesGoeventH(t *testing.T) {
 		{"slow", unsafe.Offsetof(b.slow), 48},
 		{"flags", unsafe.Offsetof(b.flags), 52},
 		{"lock", unsafe.Offsetof(b.lock), 56},
+		{"idle_flags", unsafe.Offsetof(b.idleFlags), 64},
 	}
 	for _, f := range head {
 		if f.got != f.want {
 			t.Errorf("ge_evbuffer.%s at %d, goevent.h says %d", f.name, f.got, f.want)
 		}
 	}
-	if unsafe.Offsetof(b.state) < 64 {
+	if unsafe.Offsetof(b.state) < 72 {
 		t.Errorf("Go-private fields must follow the C-visible ones (state at %d)", unsafe.Offsetof(b.state))
 	}
 
