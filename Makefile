@@ -16,7 +16,7 @@ all: lib
 
 help:
 	@echo "make          build build/lib/libevent_core-2.1.so.7 (and the other sonames)"
-	@echo "make demo     build and run the evbuffer example"
+	@echo "make demo     build and run the evbuffer and echo examples"
 	@echo "make test     gofmt/vet, Go unit tests (-race), C differential tests (ctest),"
 	@echo "              Python and Rust binding tests"
 	@echo "make bench    goevent vs system libevent, median of runs, ratio table"
