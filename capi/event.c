@@ -991,7 +991,10 @@ int ge_run_queue(void *base, int pri, int max_to_process)
 			fn(ev->ev_fd, ev->ev_res, cb->evcb_arg);
 			b->current = NULL;
 		} else {
-			count += goev_loop_run_one(base, cb);
+			/* Go goes on with the Go callbacks that follow
+			 * (core/loop RunBatch); the checks below hold for
+			 * where it stopped. */
+			count += goev_loop_run_batch(base, cb, pri, max_to_process - count);
 		}
 		if (b->got_break)
 			return -1;
@@ -1299,19 +1302,44 @@ static inline void update_time_cache(struct ge_base *b)
 		b->tv_cache = base_gettime(b);
 }
 
-/* core/loop processActive without a dispatch deadline. */
-static int process_active(struct ge_base *b)
+static inline int max_for(const struct ge_base *b, int pri)
+{
+	return pri >= b->limit_after_prio ? (int)b->max_callbacks : INT32_MAX;
+}
+
+/* core/loop processActive without a dispatch deadline, from queue start. */
+static int process_active(struct ge_base *b, int start)
 {
 	int c = 0;
-	for (int i = 0; i < b->npriorities; i++) {
+	for (int i = start; i < b->npriorities; i++) {
 		if (!b->active[i].head)
 			continue;
 		b->running_priority = i;
-		int64_t max = i >= b->limit_after_prio ? b->max_callbacks : INT32_MAX;
-		c = ge_run_queue(b, i, (int)max);
+		c = ge_run_queue(b, i, max_for(b, i));
 		if (c != 0)
 			break;
 	}
+	b->running_priority = -1;
+	return c;
+}
+
+/* process_active once Go has run count callbacks of queue pri (core/loop
+ * CLoopIOReadyRun): ge_run_queue's checks for where Go stopped, the rest of
+ * that queue, then the queues after it as process_active would. */
+static int process_active_after(struct ge_base *b, int pri, int count)
+{
+	int max = max_for(b, pri), c;
+	if (b->got_break) {
+		c = -1;
+	} else if (count >= max || b->got_continue) {
+		c = count;
+	} else {
+		c = ge_run_queue(b, pri, max - count);
+		if (c >= 0)
+			c += count;
+	}
+	if (c == 0)
+		return process_active(b, pri + 1);
 	b->running_priority = -1;
 	return c;
 }
@@ -1353,16 +1381,26 @@ static int loop_in_c(struct ge_base *b, int flags)
 			}
 			n = 0;
 		}
+		/* With fds ready, Go activates them and goes on with the pass
+		 * (time cache, timers, the first Go callbacks to run) in the
+		 * same crossing; pri says how far it got. */
+		int pri = -2, ran = 0;
 		if (n > 0)
-			goev_cloop_io_ready(b, n);
-		update_time_cache(b);
-		if (b->heap_len > 0) {
-			struct timeval now = base_gettime(b);
-			if (!tv_less(&now, &b->heap[0]->ev_timeout))
-				goev_cloop_timeouts(b);
+			pri = goev_cloop_io_ready_run(b, n, &ran);
+		if (pri == -2) {
+			update_time_cache(b);
+			if (b->heap_len > 0) {
+				struct timeval now = base_gettime(b);
+				if (!tv_less(&now, &b->heap[0]->ev_timeout))
+					goev_cloop_timeouts(b);
+			}
 		}
-		if (b->count_active != 0) {
-			int c = process_active(b);
+		if (pri >= 0) {
+			int c = process_active_after(b, pri, ran);
+			if ((flags & EVLOOP_ONCE) && b->count_active == 0 && c != 0)
+				break;
+		} else if (b->count_active != 0) {
+			int c = process_active(b, 0);
 			if ((flags & EVLOOP_ONCE) && b->count_active == 0 && c != 0)
 				break;
 		} else if (flags & EVLOOP_NONBLOCK) {

@@ -426,8 +426,12 @@ func goev_cloop_start(hdr unsafe.Pointer) { loop.CLoopStart(hdr) }
 //export goev_cloop_make_later_active
 func goev_cloop_make_later_active(hdr unsafe.Pointer) { loop.CLoopMakeLaterActive(hdr) }
 
-//export goev_cloop_io_ready
-func goev_cloop_io_ready(hdr unsafe.Pointer, n C.int) { loop.CLoopIOReady(hdr, int(n)) }
+//export goev_cloop_io_ready_run
+func goev_cloop_io_ready_run(hdr unsafe.Pointer, n C.int, count *C.int) C.int {
+	pri, c := loop.CLoopIOReadyRun(hdr, int(n))
+	*count = C.int(c)
+	return C.int(pri)
+}
 
 //export goev_cloop_timeouts
 func goev_cloop_timeouts(hdr unsafe.Pointer) { loop.CLoopTimeouts(hdr) }
@@ -435,9 +439,9 @@ func goev_cloop_timeouts(hdr unsafe.Pointer) { loop.CLoopTimeouts(hdr) }
 //export goev_cloop_wait_error
 func goev_cloop_wait_error(e C.int) { loop.CLoopWaitError(int(e)) }
 
-//export goev_loop_run_one
-func goev_loop_run_one(hdr, cb unsafe.Pointer) C.int {
-	return C.int(loop.RunOne(hdr, cb))
+//export goev_loop_run_batch
+func goev_loop_run_batch(hdr, cb unsafe.Pointer, pri, maxToProcess C.int) C.int {
+	return C.int(loop.RunBatch(hdr, cb, int(pri), int(maxToProcess)))
 }
 
 //export goev_event_active

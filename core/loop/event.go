@@ -22,7 +22,7 @@
 // install Go functions), so each callback the Go loop runs costs one Go->C
 // crossing. On a base without a lock the C ABI layer goes further: it keeps
 // the active queues, the timer heap and the loop itself in C over state
-// shared through the base header (see baseHeader, SetQueueRunner, RunOne and
+// shared through the base header (see baseHeader, SetQueueRunner, RunBatch and
 // the CLoop* functions), and calls into this package only for the work that
 // needs Go state.
 // goevent's own callbacks (signal pipe, wakeup eventfd, event_base_once,

@@ -217,7 +217,7 @@ func (b *Base) runOne(cb *Callback) bool {
 // hdr, with libevent's rules for one queue: stop after maxToProcess counted
 // callbacks, on loopbreak (return -1) or on loopcontinue. It returns the
 // number of counted callbacks run. The C ABI layer installs one written in C
-// that calls C callbacks directly and hands everything else to RunOne, so an
+// that calls C callbacks directly and hands everything else to RunBatch, so an
 // event that only needs its callback called costs no crossing.
 type QueueRunner func(hdr unsafe.Pointer, pri int, maxToProcess int) int
 
@@ -228,18 +228,51 @@ var queueRunner QueueRunner
 // Go.
 func SetQueueRunner(r QueueRunner) { queueRunner = r }
 
-// RunOne is the Go half of a QueueRunner: it runs cb, the head of one of the
-// active queues of the base hdr names, exactly as the Go loop would, and
-// reports whether it counts (1) or not (0).
-func RunOne(hdr, cb unsafe.Pointer) int {
+// RunBatch is the Go half of a QueueRunner: it runs cb, the head of active
+// queue pri of the base hdr names, exactly as the Go loop would, then keeps
+// running the queue's new head for as long as it is one a C QueueRunner
+// would hand back to Go anyway (see runsInGo), so that a run of Go
+// callbacks (a bufferevent's read and write handlers, deferred callbacks)
+// costs one crossing instead of one each. Between two callbacks it stops
+// where processQueue would, on loopbreak, on loopcontinue or once
+// maxToProcess counted callbacks have run (the first always runs), and
+// leaves those checks to the caller, which must make them again; it also
+// stops as soon as the head is a C function the caller can call itself. It
+// returns the number of counted callbacks run.
+func RunBatch(hdr, cb unsafe.Pointer, pri, maxToProcess int) int {
 	b := FromPtr(hdr)
 	if b == nil {
 		return 0
 	}
-	if b.runOne((*Callback)(cb)) {
-		return 1
+	return b.runBatch((*Callback)(cb), pri, maxToProcess)
+}
+
+func (b *Base) runBatch(c *Callback, pri, maxToProcess int) int {
+	count := 0
+	for {
+		if b.runOne(c) {
+			count++
+		}
+		if b.hdr.GotBreak || b.hdr.GotContinue || count >= maxToProcess {
+			return count
+		}
+		// Looked up afresh, as in processQueue: the callback may have
+		// replaced the queues.
+		qs := b.queues()
+		if pri >= len(qs) {
+			return count
+		}
+		if c = qs[pri].head; c == nil || !runsInGo(c) {
+			return count
+		}
 	}
-	return 0
+}
+
+// runsInGo reports whether running cb calls Go code in any case: it is a
+// deferred callback or an event whose callback is a Go one. A C
+// QueueRunner never runs such a callback itself.
+func runsInGo(cb *Callback) bool {
+	return cb.Flags&ListInit == 0 || goCallbackAt(cb.Fn) != nil
 }
 
 // persistClosure re-arms a persistent event's timeout before running it:
@@ -482,14 +515,47 @@ func CLoopMakeLaterActive(hdr unsafe.Pointer) {
 	}
 }
 
-// CLoopIOReady activates the events of the first n entries epoll_wait
-// wrote into the base's result array.
-func CLoopIOReady(hdr unsafe.Pointer, n int) {
-	if b := FromPtr(hdr); b != nil {
-		if ep, ok := b.be.(*epollBackend); ok {
-			ep.activate(b, n)
-		}
+// CLoopIOReadyRun activates the events of the first n entries epoll_wait
+// wrote into the base's result array, then does what the C loop would do
+// next up to its first crossing back: it refreshes the time cache, activates
+// the due timers and, if the first callback processActive would run is a Go
+// one (runsInGo), starts that queue with RunBatch. A pass whose ready events
+// have Go callbacks thus costs one crossing. It returns the priority of the
+// queue it started (RunningPriority is left set to it) and the number of
+// counted callbacks RunBatch ran; the C loop makes processQueue's checks and
+// goes on from there. It returns -1 if it ran no callback (the C loop goes
+// on with processActive, the time cache and timers being done) and -2 if
+// hdr names no live epoll base (it did nothing).
+func CLoopIOReadyRun(hdr unsafe.Pointer, n int) (pri, count int) {
+	b := FromPtr(hdr)
+	if b == nil {
+		return -2, 0
 	}
+	ep, ok := b.be.(*epollBackend)
+	if !ok {
+		return -2, 0
+	}
+	ep.activate(b, n)
+	b.updateTimeCache()
+	b.timeoutProcess()
+	if b.hdr.CountActive == 0 {
+		return -1, 0
+	}
+	for i, q := range b.queues() {
+		if q.head == nil {
+			continue
+		}
+		if !runsInGo(q.head) {
+			return -1, 0
+		}
+		maxToProcess := math.MaxInt32
+		if i >= b.hdr.LimitAfterPrio {
+			maxToProcess = b.hdr.MaxCallbacks
+		}
+		b.hdr.RunningPriority = i
+		return i, b.runBatch(q.head, i, maxToProcess)
+	}
+	return -1, 0
 }
 
 // CLoopTimeouts activates the timers whose deadline has passed.
