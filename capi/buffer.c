@@ -1635,34 +1635,32 @@ int evbuffer_remove_cb(struct evbuffer *buf, evbuffer_cb_func cb, void *cbarg)
 	return r;
 }
 
-int evbuffer_cb_set_flags(struct evbuffer *buf, struct evbuffer_cb_entry *cb,
-    ev_uint32_t flags)
+/* evbuffer_cb_set_flags and evbuffer_cb_clear_flags: set nonzero sets. */
+static int cb_flags(const char *fn, struct evbuffer *buf,
+    struct evbuffer_cb_entry *cb, ev_uint32_t flags, int set)
 {
-	GE_FORK_GUARD("evbuffer_cb_set_flags", -1);
-	NULL_BUF("evbuffer_cb_set_flags", buf, -1);
+	GE_FORK_GUARD(fn, -1);
+	NULL_BUF(fn, buf, -1);
 	if (!cb) {
-		GE_BADARG("evbuffer_cb_set_flags", "NULL entry");
+		GE_BADARG(fn, "NULL entry");
 		return -1;
 	}
 	buf_lock(buf);
-	int r = goev_evbuffer_cb_flags(buf, cb, flags, 1);
+	int r = goev_evbuffer_cb_flags(buf, cb, flags, set);
 	buf_unlock(buf);
 	return r;
+}
+
+int evbuffer_cb_set_flags(struct evbuffer *buf, struct evbuffer_cb_entry *cb,
+    ev_uint32_t flags)
+{
+	return cb_flags("evbuffer_cb_set_flags", buf, cb, flags, 1);
 }
 
 int evbuffer_cb_clear_flags(struct evbuffer *buf, struct evbuffer_cb_entry *cb,
     ev_uint32_t flags)
 {
-	GE_FORK_GUARD("evbuffer_cb_clear_flags", -1);
-	NULL_BUF("evbuffer_cb_clear_flags", buf, -1);
-	if (!cb) {
-		GE_BADARG("evbuffer_cb_clear_flags", "NULL entry");
-		return -1;
-	}
-	buf_lock(buf);
-	int r = goev_evbuffer_cb_flags(buf, cb, flags, 0);
-	buf_unlock(buf);
-	return r;
+	return cb_flags("evbuffer_cb_clear_flags", buf, cb, flags, 0);
 }
 
 int evbuffer_setcb(struct evbuffer *buf, evbuffer_cb cb, void *cbarg)
