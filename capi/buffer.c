@@ -362,6 +362,16 @@ static int copy_front(const struct ge_evbuffer *b, unsigned char *out, size_t n)
 		return failval; \
 	} \
 } while (0)
+/* A NULL destination with a nonzero length: libevent copies nothing (and
+ * answers 0) from an empty buffer, and would crash otherwise. */
+#define NULL_DEST(fn, b, data, datlen) do { \
+	if (__builtin_expect(!(data) && (datlen), 0)) { \
+		if (null_dest_ok(b)) \
+			return 0; \
+		GE_BADARG(fn, "NULL destination"); \
+		return -1; \
+	} \
+} while (0)
 #define NULL_BUF_VOID(fn, b) do { \
 	if (__builtin_expect((b) == NULL, 0)) { \
 		GE_BADARG(fn, "NULL buffer"); \
@@ -822,12 +832,7 @@ int evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
 {
 	GE_FORK_GUARD("evbuffer_remove", -1);
 	NULL_BUF("evbuffer_remove", buf, -1);
-	if (!data && datlen) {
-		if (null_dest_ok(buf))
-			return 0;
-		GE_BADARG("evbuffer_remove", "NULL destination");
-		return -1;
-	}
+	NULL_DEST("evbuffer_remove", buf, data, datlen);
 	struct ge_evbuffer *b = GEB(buf);
 	buf_lock(buf);
 	int r;
@@ -854,17 +859,14 @@ ev_ssize_t evbuffer_copyout_from(struct evbuffer *buf,
 {
 	GE_FORK_GUARD("evbuffer_copyout_from", -1);
 	NULL_BUF("evbuffer_copyout_from", buf, -1);
-	if (!data && datlen) {
-		if (null_dest_ok(buf))
-			return 0;
-		GE_BADARG("evbuffer_copyout_from", "NULL destination");
-		return -1;
-	}
+	NULL_DEST("evbuffer_copyout_from", buf, data, datlen);
 	struct ge_evbuffer *b = GEB(buf);
 	buf_lock(buf);
 	ev_ssize_t r;
 	size_t n = datlen < b->total_len ? datlen : b->total_len;
-	if (!pos && !b->slow && copy_front(b, data, n))
+	/* Copying changes nothing, so callbacks do not matter; only a frozen
+	 * front makes libevent refuse. */
+	if (!pos && !(b->slow & GE_SLOW_FROZEN_START) && copy_front(b, data, n))
 		r = (ev_ssize_t)n;
 	else
 		r = goev_evbuffer_copyout_from(buf, (void *)pos, data, datlen);
