@@ -1516,17 +1516,12 @@ int evbuffer_write(struct evbuffer *buf, evutil_socket_t fd)
  * that the end being changed is not frozen.
  */
 
-/* Which chain work is left to Go; see struct ge_bev_io. */
-#define GE_BEV_IO_DONE 0     /* all done; Go runs the callbacks if n > 0 */
-#define GE_BEV_IO_FALLBACK 1 /* nothing done; Go does the whole call */
-#define GE_BEV_IO_DRAIN 2    /* n bytes sent; Go drains them */
-
-/* Also declared in capi/bufferevent_io.go: change both together. */
-struct ge_bev_io {
-	int64_t n;   /* byte count, 0 (end of file / nothing sent) or -1 */
-	int32_t err; /* errno when n is -1 (0: not a system call's failure) */
-	int32_t how; /* GE_BEV_IO_* */
-};
+int ge_bev_read_nocb(struct ge_evbuffer *b, int fd, int howmuch)
+{
+	if (!read_tail_plain(b))
+		return -2;
+	return read_chains(b, fd, howmuch, 0);
+}
 
 /* core/evbuffer's Read on a buffer whose tail is plain. */
 struct ge_bev_io ge_bev_read(uintptr_t buf, int fd, int howmuch)

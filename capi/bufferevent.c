@@ -26,13 +26,6 @@
 #include "goevent.h"
 #include "_cgo_export.h"
 
-/* The private area after the public struct (core/bufferevent.Header). */
-struct ge_bev_priv {
-	void *lock;      /* 392 */
-	uint64_t handle; /* 400 */
-	int32_t options; /* 408 */
-};
-
 _Static_assert(sizeof(struct bufferevent) == 392, "struct bufferevent is ABI");
 
 static inline struct ge_bev_priv *priv(const struct bufferevent *bev)

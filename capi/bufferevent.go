@@ -20,6 +20,9 @@ package main
 void ge_bev_call_data(uintptr_t fn, uintptr_t bev, uintptr_t arg);
 void ge_bev_call_event(uintptr_t fn, uintptr_t bev, short what, uintptr_t arg, int err);
 void *ge_bev_current_base(void);
+// bufferevent_sock.c: the socket kind's event callbacks.
+void ge_bev_sock_readcb(int fd, short what, void *arg);
+void ge_bev_sock_writecb(int fd, short what, void *arg);
 */
 import "C"
 
@@ -50,11 +53,13 @@ func init() {
 			C.ge_bev_call_event(C.uintptr_t(uintptr(fn)), C.uintptr_t(uintptr(bev)), C.short(what),
 				C.uintptr_t(uintptr(arg)), C.int(e))
 		},
-		Lock:      func(l unsafe.Pointer) { C.ge_lock_acquire(l) },
-		Unlock:    func(l unsafe.Pointer) { C.ge_lock_release(l) },
-		AllocLock: func() unsafe.Pointer { return C.ge_lock_alloc(lockRecursive) },
-		FreeLock:  func(l unsafe.Pointer) { C.ge_lock_free(l, lockRecursive) },
-		Warn:      logWarn,
+		Lock:        func(l unsafe.Pointer) { C.ge_lock_acquire(l) },
+		Unlock:      func(l unsafe.Pointer) { C.ge_lock_release(l) },
+		AllocLock:   func() unsafe.Pointer { return C.ge_lock_alloc(lockRecursive) },
+		FreeLock:    func(l unsafe.Pointer) { C.ge_lock_free(l, lockRecursive) },
+		Warn:        logWarn,
+		SockReadFn:  unsafe.Pointer(C.ge_bev_sock_readcb),
+		SockWriteFn: unsafe.Pointer(C.ge_bev_sock_writecb),
 	})
 }
 

@@ -11,29 +11,17 @@ package main
 
 /*
 #include <stdint.h>
-
-// Mirrors buffer.c.
-struct ge_bev_io {
-	int64_t n;
-	int32_t err;
-	int32_t how;
-};
-#define GE_BEV_IO_DONE 0
-#define GE_BEV_IO_FALLBACK 1
-#define GE_BEV_IO_DRAIN 2
-
-// buf is the struct evbuffer * as an integer (C memory; a pointer argument
-// would cost cgo's pointer checks on every call).
-struct ge_bev_io ge_bev_read(uintptr_t buf, int fd, int howmuch);
-struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost);
+#include "goevent.h"
 */
 import "C"
 
 import (
 	"math"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
+	"goevent/core/bufferevent"
 	"goevent/core/evbuffer"
 )
 
@@ -68,4 +56,68 @@ func bevWrite(b *evbuffer.Buffer, fd, atmost int) (int, unix.Errno) {
 	}
 	n, err := b.WriteAtMostNoSignal(fd, int64(atmost))
 	return n, unix.Errno(err)
+}
+
+// ---- the C socket handlers' calls into Go (bufferevent_sock.c) ----------
+// bev is the struct bufferevent * (C memory).
+
+func bevAt(bev unsafe.Pointer) *bufferevent.BEV { return bufferevent.FromPointer(bev) }
+
+//export goev_bev_sock_readcb
+func goev_bev_sock_readcb(bev unsafe.Pointer, fd C.int, what C.short) {
+	bufferevent.SockReadCB(int32(fd), int16(what), bev)
+}
+
+//export goev_bev_sock_writecb
+func goev_bev_sock_writecb(bev unsafe.Pointer, fd C.int, what C.short) {
+	bufferevent.SockWriteCB(int32(fd), int16(what), bev)
+}
+
+//export goev_bev_read_failed
+func goev_bev_read_failed(bev unsafe.Pointer, n C.int, err C.int) {
+	if b := bevAt(bev); b != nil {
+		b.SockReadFailed(int(n), unix.Errno(err))
+	}
+}
+
+//export goev_bev_write_failed
+func goev_bev_write_failed(bev unsafe.Pointer, n C.int64_t, err C.int32_t) {
+	if b := bevAt(bev); b != nil {
+		b.SockWriteFailed(int(n), unix.Errno(err))
+	}
+}
+
+//export goev_bev_last_ref
+func goev_bev_last_ref(bev unsafe.Pointer) {
+	if b := bevAt(bev); b != nil {
+		b.LastRef()
+	}
+}
+
+//export goev_bev_inbuf_wm_check
+func goev_bev_inbuf_wm_check(bev unsafe.Pointer) {
+	if b := bevAt(bev); b != nil {
+		b.InbufWMCheck()
+	}
+}
+
+//export goev_bev_out_drain
+func goev_bev_out_drain(bev unsafe.Pointer, n C.int64_t) {
+	// The bytes were sent but the chains they leave are not plain:
+	// drain them here, past the bufferevent's own freeze of the front.
+	if b := bevAt(bev); b != nil {
+		if e, ok := b.Output().(evBuf); ok {
+			e.b.Unfreeze(true)
+			e.b.Drain(uintptr(n))
+			e.b.Freeze(true)
+		}
+	}
+}
+
+// goev_bev_call_layer runs a data callback that is a Go slot (a filter's
+// hook on its underlying bufferevent).
+//
+//export goev_bev_call_layer
+func goev_bev_call_layer(bev, fn, arg unsafe.Pointer) {
+	bufferevent.CallData(fn, bev, arg)
 }

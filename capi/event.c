@@ -853,7 +853,7 @@ size_t event_get_struct_event_size(void)
  * Go, which applies the same rules. */
 
 /* The address range of core/loop's Go callbacks (set once at start-up). */
-uintptr_t ge_gocb_lo, ge_gocb_hi;
+uintptr_t ge_gocb_lo, ge_gocb_hi; /* goevent.h */
 
 static inline struct event_callback *cbq_prev(const struct event_callback *cb)
 {

@@ -52,7 +52,6 @@ static inline struct timeval ge_wall_tv(void)
 }
 
 extern struct event_base *ge_current_base;
-extern uintptr_t ge_gocb_lo, ge_gocb_hi;
 int ge_run_queue(void *base, int pri, int max_to_process);
 void ge_sig_set_target(int fd);
 int ge_sig_install(int sig, uintptr_t *saved);

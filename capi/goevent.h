@@ -75,6 +75,52 @@ struct ge_evbuffer {
 #define GE_MIN_CHAIN_ALLOC 1024
 #define GE_CHAIN_MAX_AUTO 4096
 
+/* The address range of the Go callback slots (core/loop's
+ * RegisterGoCallback): "function pointers" C must hand back to Go. */
+extern uintptr_t ge_gocb_lo, ge_gocb_hi;
+static inline int ge_is_go_fn(const void *fn)
+{
+	return (uintptr_t)fn >= ge_gocb_lo && (uintptr_t)fn < ge_gocb_hi;
+}
+
+/* ---- bufferevents ------------------------------------------------------ */
+
+/* The private area after the public 392 bytes of struct bufferevent
+ * (core/bufferevent.Header, whose test pins the offsets). */
+struct ge_bev_priv {
+	void *lock;               /* 392: the bufferevent's lock or NULL */
+	uint64_t handle;          /* 400: the Go-side state's handle */
+	int32_t options;          /* 408: BEV_OPT_* */
+	int32_t refcnt;           /* 412: references */
+	uint16_t read_suspended;  /* 416: BEV_SUSPEND_* bits */
+	uint16_t write_suspended; /* 418 */
+	uint32_t flags;           /* 420: GE_BEVF_* */
+	int64_t max_read;         /* 424: max single read */
+	int64_t max_write;        /* 432: max single write */
+};
+#define GE_BEVF_SOCK_C      0x1u /* socket kind, C handlers installed */
+#define GE_BEVF_CONNECTING  0x2u
+#define GE_BEVF_RATELIMITED 0x4u
+#define GE_BEVF_FINALIZING  0x8u
+
+/* A socket bufferevent's reads and writes on its buffers (buffer.c):
+ * what the Go side or the C handlers (bufferevent_sock.c) still have to
+ * do is in how. */
+#define GE_BEV_IO_DONE 0     /* all done; Go runs the callbacks if n > 0 */
+#define GE_BEV_IO_FALLBACK 1 /* nothing done; Go does the whole call */
+#define GE_BEV_IO_DRAIN 2    /* n bytes sent; Go drains them */
+struct ge_bev_io {
+	int64_t n;   /* byte count, 0 (end of file / nothing sent) or -1 */
+	int32_t err; /* errno when n is -1 (0: not a system call's failure) */
+	int32_t how; /* GE_BEV_IO_* */
+};
+/* buf is the struct evbuffer * as an integer (Go passes it so). */
+struct ge_bev_io ge_bev_read(uintptr_t buf, int fd, int howmuch);
+struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost);
+/* Read for the C handler into a buffer without callbacks: counts reset as
+ * after any change; -2 (nothing done) when the tail is not plain. */
+int ge_bev_read_nocb(struct ge_evbuffer *b, int fd, int howmuch);
+
 /* ---- process state ----------------------------------------------------- */
 
 /* Set in the child by a pthread_atfork handler. The Go runtime does not

@@ -42,6 +42,12 @@ func TestHeaderLayout(t *testing.T) {
 		{"lock", unsafe.Offsetof(h.Lock), OffLock},
 		{"handle", unsafe.Offsetof(h.Handle), OffHandle},
 		{"options", unsafe.Offsetof(h.Options), OffOptions},
+		{"refcnt", unsafe.Offsetof(h.Refcnt), OffRefcnt},
+		{"read_suspended", unsafe.Offsetof(h.ReadSuspended), OffReadSuspended},
+		{"write_suspended", unsafe.Offsetof(h.WriteSuspended), OffWriteSuspended},
+		{"flags", unsafe.Offsetof(h.Flags), OffFlags},
+		{"max_read", unsafe.Offsetof(h.MaxRead), OffMaxRead},
+		{"max_write", unsafe.Offsetof(h.MaxWrite), OffMaxWrite},
 	}
 	for _, c := range checks {
 		if c.got != c.off {

@@ -40,11 +40,7 @@ type BEV struct {
 	out    Buf
 	handle uint64
 
-	refcnt  int
 	options int
-
-	readSuspended  uint16
-	writeSuspended uint16
 
 	// Deferred callback state: what is waiting for the deferred run.
 	readcbPending  bool
@@ -52,12 +48,8 @@ type BEV struct {
 	eventcbPending int16
 	errnoPending   int32
 
-	connecting        bool
 	connectionRefused bool
 	dnsError          int
-
-	maxSingleRead  int
-	maxSingleWrite int
 
 	ownLock    bool
 	deferred   Deferred
@@ -107,11 +99,11 @@ func (b *BEV) Unlock() {
 // every loop-driven entry point does first).
 func (b *BEV) IncrefAndLock() {
 	b.Lock()
-	b.refcnt++
+	b.h.Refcnt++
 }
 
 // Incref adds a reference; the caller holds the lock.
-func (b *BEV) Incref() { b.refcnt++ }
+func (b *BEV) Incref() { b.h.Refcnt++ }
 
 // DecrefAndUnlock drops a reference and the lock. The last reference starts
 // the free: the kind unlinks, every callback of the bufferevent is
@@ -119,28 +111,40 @@ func (b *BEV) Incref() { b.refcnt++ }
 // does (so a bufferevent freed inside its own callback stays valid until
 // that callback has returned). Reports whether this was the last reference.
 func (b *BEV) DecrefAndUnlock() bool {
-	if b.refcnt <= 0 {
+	if b.h.Refcnt <= 0 {
 		warn("bufferevent: reference count underflow")
 		b.Unlock()
 		return false
 	}
-	b.refcnt--
-	if b.refcnt > 0 {
+	b.h.Refcnt--
+	if b.h.Refcnt > 0 {
 		b.Unlock()
 		return false
 	}
+	b.lastRefAndUnlock()
+	return true
+}
+
+// LastRef starts the free of a bufferevent whose reference count C has
+// just dropped to zero (capi's I/O handlers keep the count themselves).
+func (b *BEV) LastRef() {
+	b.Lock()
+	b.lastRefAndUnlock()
+}
+
+func (b *BEV) lastRefAndUnlock() {
 	b.ops.Unlink(b)
 	b.finalizing = true
+	b.h.Flags |= FlagFinalizing
 	b.deferred.Cancel(b.loopBase())
 	if b.h.EvRead.Base == nil {
 		// Never attached to any loop: no callback of it can be running.
 		b.Unlock()
 		finalizeCB(-1, loop.EvFinalize, unsafe.Pointer(b.h))
-		return true
+		return
 	}
 	env.Loop.Finalize(&b.h.EvRead, []*loop.Event{&b.h.EvWrite}, fnFinalize, unsafe.Pointer(b.h))
 	b.Unlock()
-	return true
 }
 
 // finalizeCB is the loop's finalizer: the bufferevent is gone from every
@@ -181,8 +185,9 @@ func newCommon(base unsafe.Pointer, ops Ops, options int) *BEV {
 	}
 	clear(unsafe.Slice((*byte)(p), HeaderSize))
 	h := (*Header)(p)
-	b := &BEV{h: h, ops: ops, refcnt: 1, options: options,
-		maxSingleRead: MaxSingleDefault, maxSingleWrite: MaxSingleDefault}
+	b := &BEV{h: h, ops: ops, options: options}
+	h.Refcnt = 1
+	h.MaxRead, h.MaxWrite = MaxSingleDefault, MaxSingleDefault
 	b.in = env.NewBuf()
 	b.out = env.NewBuf()
 	if b.in == nil || b.out == nil {
@@ -253,7 +258,7 @@ func (b *BEV) loopBase() unsafe.Pointer {
 
 func (b *BEV) scheduleDeferred() {
 	if b.deferred.Schedule(b.loopBase()) {
-		b.refcnt++
+		b.h.Refcnt++
 	}
 }
 
@@ -340,6 +345,14 @@ func (b *BEV) inbufWMCheck() {
 	b.Trigger(EvRead, OptDeferCallbacks)
 }
 
+// InbufWMCheck is inbufWMCheck for capi's C read handler, after the user's
+// read callback.
+func (b *BEV) InbufWMCheck() {
+	b.Lock()
+	b.inbufWMCheck()
+	b.Unlock()
+}
+
 // runDeferred runs the callbacks queued while BEV_OPT_DEFER_CALLBACKS (or a
 // deferred trigger) was in effect, in libevent's order: connected first,
 // then read, write, and the remaining events.
@@ -387,10 +400,10 @@ func (b *BEV) runDeferred() {
 func (b *BEV) Enable(what int16) int {
 	b.IncrefAndLock()
 	impl := what
-	if b.readSuspended != 0 {
+	if b.h.ReadSuspended != 0 {
 		impl &^= EvRead
 	}
-	if b.writeSuspended != 0 {
+	if b.h.WriteSuspended != 0 {
 		impl &^= EvWrite
 	}
 	b.h.Enabled |= what
@@ -419,7 +432,7 @@ func (b *BEV) Disable(what int16) int {
 func (b *BEV) DisableHard(what int16) int {
 	b.Lock()
 	b.h.Enabled &^= what
-	b.connecting = false
+	b.setConnecting(false)
 	r := 0
 	if b.ops.Disable(b, what) < 0 {
 		r = -1
@@ -431,18 +444,18 @@ func (b *BEV) DisableHard(what int16) int {
 // SuspendRead holds reading off for reason without touching enabled.
 func (b *BEV) SuspendRead(reason uint16) {
 	b.Lock()
-	if b.readSuspended == 0 {
+	if b.h.ReadSuspended == 0 {
 		b.ops.Disable(b, EvRead)
 	}
-	b.readSuspended |= reason
+	b.h.ReadSuspended |= reason
 	b.Unlock()
 }
 
 // UnsuspendRead lifts reason; reading restarts if nothing else holds it.
 func (b *BEV) UnsuspendRead(reason uint16) {
 	b.Lock()
-	b.readSuspended &^= reason
-	if b.readSuspended == 0 && b.h.Enabled&EvRead != 0 {
+	b.h.ReadSuspended &^= reason
+	if b.h.ReadSuspended == 0 && b.h.Enabled&EvRead != 0 {
 		b.ops.Enable(b, EvRead)
 	}
 	b.Unlock()
@@ -451,25 +464,25 @@ func (b *BEV) UnsuspendRead(reason uint16) {
 // SuspendWrite and UnsuspendWrite are the writing counterparts.
 func (b *BEV) SuspendWrite(reason uint16) {
 	b.Lock()
-	if b.writeSuspended == 0 {
+	if b.h.WriteSuspended == 0 {
 		b.ops.Disable(b, EvWrite)
 	}
-	b.writeSuspended |= reason
+	b.h.WriteSuspended |= reason
 	b.Unlock()
 }
 
 func (b *BEV) UnsuspendWrite(reason uint16) {
 	b.Lock()
-	b.writeSuspended &^= reason
-	if b.writeSuspended == 0 && b.h.Enabled&EvWrite != 0 {
+	b.h.WriteSuspended &^= reason
+	if b.h.WriteSuspended == 0 && b.h.Enabled&EvWrite != 0 {
 		b.ops.Enable(b, EvWrite)
 	}
 	b.Unlock()
 }
 
 // ReadSuspended and WriteSuspended report the suspension reasons.
-func (b *BEV) ReadSuspended() uint16  { return b.readSuspended }
-func (b *BEV) WriteSuspended() uint16 { return b.writeSuspended }
+func (b *BEV) ReadSuspended() uint16  { return b.h.ReadSuspended }
+func (b *BEV) WriteSuspended() uint16 { return b.h.WriteSuspended }
 
 // ---- watermarks ---------------------------------------------------------
 
@@ -580,12 +593,12 @@ func (b *BEV) InitGenericTimeouts() {
 func (b *BEV) AdjGenericTimeouts() int {
 	h := b.h
 	var r1, r2 int
-	if h.Enabled&EvRead != 0 && b.readSuspended == 0 && tvSet(h.TimeoutRead) {
+	if h.Enabled&EvRead != 0 && b.h.ReadSuspended == 0 && tvSet(h.TimeoutRead) {
 		r1 = env.Loop.Add(&h.EvRead, &h.TimeoutRead)
 	} else {
 		r1 = env.Loop.Del(&h.EvRead)
 	}
-	if h.Enabled&EvWrite != 0 && b.writeSuspended == 0 && tvSet(h.TimeoutWrite) &&
+	if h.Enabled&EvWrite != 0 && b.h.WriteSuspended == 0 && tvSet(h.TimeoutWrite) &&
 		b.out.Len() > 0 {
 		r2 = env.Loop.Add(&h.EvWrite, &h.TimeoutWrite)
 	} else {
@@ -643,7 +656,7 @@ func (b *BEV) Decref() int {
 // IncrefLocked is bufferevent_incref.
 func (b *BEV) IncrefLocked() {
 	b.Lock()
-	b.refcnt++
+	b.h.Refcnt++
 	b.Unlock()
 }
 
@@ -693,9 +706,9 @@ func (b *BEV) Underlying() unsafe.Pointer {
 func (b *BEV) SetMaxSingleRead(n uint64) int {
 	b.Lock()
 	if n == 0 || n > 1<<63-1 {
-		b.maxSingleRead = MaxSingleDefault
+		b.h.MaxRead = MaxSingleDefault
 	} else {
-		b.maxSingleRead = int(n)
+		b.h.MaxRead = int64(n)
 	}
 	b.Unlock()
 	return 0
@@ -704,17 +717,17 @@ func (b *BEV) SetMaxSingleRead(n uint64) int {
 func (b *BEV) SetMaxSingleWrite(n uint64) int {
 	b.Lock()
 	if n == 0 || n > 1<<63-1 {
-		b.maxSingleWrite = MaxSingleDefault
+		b.h.MaxWrite = MaxSingleDefault
 	} else {
-		b.maxSingleWrite = int(n)
+		b.h.MaxWrite = int64(n)
 	}
 	b.Unlock()
 	return 0
 }
 
 // MaxSingleRead and MaxSingleWrite report the caps.
-func (b *BEV) MaxSingleRead() int  { return b.maxSingleRead }
-func (b *BEV) MaxSingleWrite() int { return b.maxSingleWrite }
+func (b *BEV) MaxSingleRead() int  { return int(b.h.MaxRead) }
+func (b *BEV) MaxSingleWrite() int { return int(b.h.MaxWrite) }
 
 // readMax and writeMax are what one read or write may move: the single
 // operation caps, or what the rate limits allow (ratelim.go).

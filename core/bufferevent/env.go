@@ -135,6 +135,11 @@ type Env struct {
 	Lock, Unlock func(lock unsafe.Pointer)
 	AllocLock    func() unsafe.Pointer
 	FreeLock     func(lock unsafe.Pointer)
+	// SockReadFn and SockWriteFn, when set, are C functions used as the
+	// socket kind's event callbacks (capi's handlers, which run the common
+	// case without entering Go and call SockReadCB/SockWriteCB for the
+	// rest). Nil: the Go handlers are used directly.
+	SockReadFn, SockWriteFn unsafe.Pointer
 	// Warn logs one warning line.
 	Warn func(msg string)
 }

@@ -90,6 +90,10 @@ func installLayerCallbacks() {
 	env = &e
 }
 
+// CallData calls a bufferevent data callback the way the core does: a
+// filter's hook on its underlying runs the filter, anything else is C.
+func CallData(fn, bev, arg unsafe.Pointer) { env.CallData(fn, bev, arg) }
+
 // NewFilter is bufferevent_filter_new. freeCtx (may be nil) runs when the
 // filter is destroyed.
 func NewFilter(u *BEV, input, output FilterFunc, options int, freeCtx func()) *BEV {
@@ -232,7 +236,7 @@ func (f *filterOps) processOutput(mode int) (res int, processed bool) {
 func (f *filterOps) readNolock() {
 	b := f.self
 	// Another thread may have dropped the last reference already.
-	if b.refcnt <= 0 {
+	if b.h.Refcnt <= 0 {
 		return
 	}
 	// libevent 2.1.12 never records an EOF from below, so input is always
@@ -277,7 +281,7 @@ func filterWriteCB(arg unsafe.Pointer) {
 		return
 	}
 	b.Lock()
-	if b.refcnt > 0 {
+	if b.h.Refcnt > 0 {
 		f.processOutput(FlushNormal)
 	}
 	b.Unlock()
@@ -290,7 +294,7 @@ func filterEventCB(what int16, arg unsafe.Pointer, errno int32) {
 		return
 	}
 	b.Lock()
-	if b.refcnt > 0 {
+	if b.h.Refcnt > 0 {
 		b.RunEventCB(what, 0, errno)
 	}
 	b.Unlock()
@@ -324,7 +328,7 @@ func (f *filterOps) Unlink(b *BEV) {
 	u := f.underlying
 	if b.options&OptCloseOnFree != 0 {
 		// Our own reference goes at finalization; this frees the user's.
-		if u.refcnt < 2 {
+		if u.h.Refcnt < 2 {
 			warn("BEV_OPT_CLOSE_ON_FREE set on an bufferevent with too few references")
 		} else {
 			u.Free()

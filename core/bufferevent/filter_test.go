@@ -81,8 +81,8 @@ func TestFilterNeedMoreAndTransform(t *testing.T) {
 	b.Free()
 	fl.dispatch(time.Second)
 	// Without CLOSE_ON_FREE the underlying survives, unhooked.
-	if Live() != 1 || a.h.ReadCB != nil || a.readSuspended&SuspendFilt != 0 {
-		t.Fatalf("live %d, readcb %v, suspended %#x", Live(), a.h.ReadCB, a.readSuspended)
+	if Live() != 1 || a.h.ReadCB != nil || a.h.ReadSuspended&SuspendFilt != 0 {
+		t.Fatalf("live %d, readcb %v, suspended %#x", Live(), a.h.ReadCB, a.h.ReadSuspended)
 	}
 	a.Free()
 	checkNoLeaks(t)

@@ -93,11 +93,32 @@ type Header struct {
 	Enabled      int16          // 384
 	_            [6]byte        // 386
 	// ---- goevent's private area (read by capi/bufferevent.c) ----
-	Lock    unsafe.Pointer // 392: the bufferevent's lock, nil if none
-	Handle  uint64         // 400: index of the Go-side BEV
-	Options int32          // 408: BEV_OPT_* given at creation
-	_       int32          // 412
+	// The state the C I/O handlers need lives here rather than in BEV, so
+	// that a socket bufferevent's common reads and writes run in C without
+	// entering Go (see capi/bufferevent.c).
+	Lock           unsafe.Pointer // 392: the bufferevent's lock, nil if none
+	Handle         uint64         // 400: index of the Go-side BEV
+	Options        int32          // 408: BEV_OPT_* given at creation
+	Refcnt         int32          // 412: references (libevent's refcnt)
+	ReadSuspended  uint16         // 416: BEV_SUSPEND_* holding reading off
+	WriteSuspended uint16         // 418: and writing
+	Flags          uint32         // 420: Flag*
+	MaxRead        int64          // 424: max single read
+	MaxWrite       int64          // 432: max single write
 }
+
+// Header flags (Header.Flags).
+const (
+	// FlagSockC: a socket bufferevent whose events call capi's C I/O
+	// handlers, which do the common case themselves.
+	FlagSockC uint32 = 1 << iota
+	// FlagConnecting: a connect is in progress.
+	FlagConnecting
+	// FlagRateLimited: a rate limit or a group applies (ratelim.go).
+	FlagRateLimited
+	// FlagFinalizing: the last reference is gone.
+	FlagFinalizing
+)
 
 // PublicSize is sizeof(struct bufferevent); HeaderSize is what is allocated.
 const (
@@ -107,10 +128,26 @@ const (
 
 // Private-area offsets, pinned by a test and mirrored in C.
 const (
-	OffLock    = 392
-	OffHandle  = 400
-	OffOptions = 408
+	OffLock           = 392
+	OffHandle         = 400
+	OffOptions        = 408
+	OffRefcnt         = 412
+	OffReadSuspended  = 416
+	OffWriteSuspended = 418
+	OffFlags          = 420
+	OffMaxRead        = 424
+	OffMaxWrite       = 432
 )
+
+func (b *BEV) connecting() bool { return b.h.Flags&FlagConnecting != 0 }
+
+func (b *BEV) setConnecting(on bool) {
+	if on {
+		b.h.Flags |= FlagConnecting
+	} else {
+		b.h.Flags &^= FlagConnecting
+	}
+}
 
 // handles maps the integer handle in each Header to its BEV: C holds
 // integer handles, never Go pointers.

@@ -173,7 +173,7 @@ func pairTransfer(src, dst *BEV, ignoreWM bool) {
 // something to move.
 func pairWantsToTalk(src, dst *BEV) bool {
 	return src.h.Enabled&EvWrite != 0 && dst.h.Enabled&EvRead != 0 &&
-		dst.readSuspended == 0 && src.out.Len() > 0
+		dst.h.ReadSuspended == 0 && src.out.Len() > 0
 }
 
 // pairOutbufChanged hands newly written data straight to the partner.

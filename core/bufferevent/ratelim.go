@@ -136,6 +136,7 @@ func (b *BEV) ensureRateLimit() *rateLimit {
 		return nil
 	}
 	b.rlim = &rateLimit{refill: ev}
+	b.h.Flags |= FlagRateLimited
 	return b.rlim
 }
 
@@ -152,6 +153,7 @@ func (b *BEV) rlimRelease() {
 	env.Loop.Del(rl.refill)
 	env.FreeHeader(unsafe.Pointer(rl.refill))
 	b.rlim = nil
+	b.h.Flags &^= FlagRateLimited
 }
 
 func (b *BEV) updateBuckets() {
@@ -167,9 +169,9 @@ func (b *BEV) updateBuckets() {
 // (its single-operation cap no longer applies, as in libevent); a group
 // member at most its share of the group's bucket. Never negative.
 func (b *BEV) rlimMax(write bool) int {
-	maxSoFar := int64(b.maxSingleRead)
+	maxSoFar := int64(b.h.MaxRead)
 	if write {
-		maxSoFar = int64(b.maxSingleWrite)
+		maxSoFar = int64(b.h.MaxWrite)
 	}
 	rl := b.rlim
 	if rl == nil {
@@ -225,9 +227,9 @@ func (b *BEV) decrementBuckets(n int, write bool) {
 		return
 	}
 	if rl.cfg != nil {
-		lim, mine, other := &rl.limit.readLimit, b.readSuspended, b.writeSuspended
+		lim, mine, other := &rl.limit.readLimit, b.h.ReadSuspended, b.h.WriteSuspended
 		if write {
-			lim, mine, other = &rl.limit.writeLimit, b.writeSuspended, b.readSuspended
+			lim, mine, other = &rl.limit.writeLimit, b.h.WriteSuspended, b.h.ReadSuspended
 		}
 		*lim -= int64(n)
 		if *lim <= 0 {
@@ -309,14 +311,14 @@ func refillCB(_ int32, _ int16, arg unsafe.Pointer) {
 	}
 	rl.limit.update(rl.cfg, tick(baseNow(b.loopBase()), rl.cfg))
 	again := false
-	if b.readSuspended&SuspendBW != 0 {
+	if b.h.ReadSuspended&SuspendBW != 0 {
 		if rl.limit.readLimit > 0 {
 			b.UnsuspendRead(SuspendBW)
 		} else {
 			again = true
 		}
 	}
-	if b.writeSuspended&SuspendBW != 0 {
+	if b.h.WriteSuspended&SuspendBW != 0 {
 		if rl.limit.writeLimit > 0 {
 			b.UnsuspendWrite(SuspendBW)
 		} else {
@@ -427,9 +429,9 @@ func (b *BEV) DecrementLimit(decr int64, write bool) int {
 		warn("bufferevent_decrement_limit: the bufferevent has no rate limit")
 		return -1
 	}
-	lim, other := &rl.limit.readLimit, b.writeSuspended
+	lim, other := &rl.limit.readLimit, b.h.WriteSuspended
 	if write {
-		lim, other = &rl.limit.writeLimit, b.readSuspended
+		lim, other = &rl.limit.writeLimit, b.h.ReadSuspended
 	}
 	old := *lim
 	*lim -= decr

@@ -30,10 +30,7 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	h := b.h
 	b.sock = &sockState{}
 	b.out.SetDrainsToFd()
-	env.Loop.Assign(&h.EvRead, base, fd, loop.EvRead|loop.EvPersist|loop.EvFinalize,
-		fnSockRead, unsafe.Pointer(h))
-	env.Loop.Assign(&h.EvWrite, base, fd, loop.EvWrite|loop.EvPersist|loop.EvFinalize,
-		fnSockWrite, unsafe.Pointer(h))
+	b.sockAssign(base, fd)
 	b.sock.outWatch = b.out.Watch(b.outbufChanged)
 	if iw, ok := b.out.(IdleWatchBuf); ok && b.sock.outWatch != nil {
 		// outbufChanged has nothing to do while the write event is
@@ -49,11 +46,28 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	return b
 }
 
+// sockAssign points ev_read and ev_write at fd with the socket handlers:
+// the C ones when the environment has them (they do the common case
+// without entering Go and hand the rest to SockReadCB/SockWriteCB), else
+// the Go ones.
+func (b *BEV) sockAssign(base unsafe.Pointer, fd int) {
+	h := b.h
+	rd, wr := fnSockRead, fnSockWrite
+	if env.SockReadFn != nil && env.SockWriteFn != nil {
+		rd, wr = env.SockReadFn, env.SockWriteFn
+		h.Flags |= FlagSockC
+	}
+	env.Loop.Assign(&h.EvRead, base, fd, loop.EvRead|loop.EvPersist|loop.EvFinalize,
+		rd, unsafe.Pointer(h))
+	env.Loop.Assign(&h.EvWrite, base, fd, loop.EvWrite|loop.EvPersist|loop.EvFinalize,
+		wr, unsafe.Pointer(h))
+}
+
 // outbufChanged starts the write event when data arrives in the output of
 // a bufferevent that wants to write and is not already waiting to.
 func (b *BEV) outbufChanged(_, added, _ int) {
 	h := b.h
-	if added > 0 && h.Enabled&EvWrite != 0 && b.writeSuspended == 0 &&
+	if added > 0 && h.Enabled&EvWrite != 0 && b.h.WriteSuspended == 0 &&
 		!env.Loop.Pending(&h.EvWrite, EvWrite) {
 		addEvent(&h.EvWrite, &h.TimeoutWrite)
 	}
@@ -69,6 +83,10 @@ type IdleWatchBuf interface {
 }
 
 func retriable(e unix.Errno) bool { return e == unix.EINTR || e == unix.EAGAIN }
+
+// SockReadCB is the socket read handler (libevent's bufferevent_readcb);
+// capi's C handler calls it for whatever it does not do itself.
+func SockReadCB(fd int32, what int16, arg unsafe.Pointer) { sockReadCB(fd, what, arg) }
 
 func sockReadCB(fd int32, what int16, arg unsafe.Pointer) {
 	b := FromPointer(arg)
@@ -95,12 +113,23 @@ func sockReadCB(fd int32, what int16, arg unsafe.Pointer) {
 	if rm := b.readMax(); howmuch < 0 || howmuch > rm {
 		howmuch = rm
 	}
-	if b.readSuspended != 0 {
+	if b.h.ReadSuspended != 0 {
 		return
 	}
 	b.in.Unfreeze(false)
 	n, err := b.in.ReadFd(int(fd), howmuch)
 	b.in.Freeze(false)
+	if n <= 0 {
+		b.sockReadFailed(n, err)
+		return
+	}
+	b.decrementBuckets(n, false)
+	b.TriggerNolock(EvRead, 0)
+}
+
+// sockReadFailed handles a read that returned n <= 0 with err.
+func (b *BEV) sockReadFailed(n int, err unix.Errno) {
+	ev := EventReading
 	switch {
 	case n < 0:
 		if retriable(err) {
@@ -112,13 +141,17 @@ func sockReadCB(fd int32, what int16, arg unsafe.Pointer) {
 			return
 		}
 		b.sockError(EvRead, ev|EventError, int32(err))
-		return
 	case n == 0:
 		b.sockError(EvRead, ev|EventEOF, -1)
-		return
 	}
-	b.decrementBuckets(n, false)
-	b.TriggerNolock(EvRead, 0)
+}
+
+// SockReadFailed is sockReadFailed for capi's C read handler, which holds
+// a reference.
+func (b *BEV) SockReadFailed(n int, err unix.Errno) {
+	b.Lock()
+	b.sockReadFailed(n, err)
+	b.Unlock()
 }
 
 // sockError stops the direction that failed and reports what.
@@ -126,6 +159,10 @@ func (b *BEV) sockError(dir int16, what int16, errno int32) {
 	b.Disable(dir)
 	b.RunEventCB(what, 0, errno)
 }
+
+// SockWriteCB is the socket write handler (libevent's bufferevent_writecb);
+// capi's C handler calls it for whatever it does not do itself.
+func SockWriteCB(fd int32, what int16, arg unsafe.Pointer) { sockWriteCB(fd, what, arg) }
 
 func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 	b := FromPointer(arg)
@@ -141,7 +178,7 @@ func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 		return
 	}
 	connected := false
-	if b.connecting {
+	if b.connecting() {
 		c, cerr := finishedConnecting(int(fd))
 		if b.connectionRefused {
 			b.connectionRefused = false
@@ -150,7 +187,7 @@ func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 		if c == 0 {
 			return
 		}
-		b.connecting = false
+		b.setConnecting(false)
 		if c < 0 {
 			env.Loop.Del(&h.EvWrite)
 			env.Loop.Del(&h.EvRead)
@@ -159,13 +196,13 @@ func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 		}
 		connected = true
 		b.RunEventCB(EventConnected, 0, -1)
-		if h.Enabled&EvWrite == 0 || b.writeSuspended != 0 {
+		if h.Enabled&EvWrite == 0 || b.h.WriteSuspended != 0 {
 			env.Loop.Del(&h.EvWrite)
 			return
 		}
 	}
 	atmost := b.writeMax()
-	if b.writeSuspended != 0 {
+	if b.h.WriteSuspended != 0 {
 		return
 	}
 	n := 0
@@ -174,18 +211,14 @@ func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 		b.out.Unfreeze(true)
 		n, err = b.out.WriteFd(int(fd), atmost)
 		b.out.Freeze(true)
-		switch {
-		case n < 0:
-			if retriable(err) {
-				if b.out.Len() == 0 {
-					env.Loop.Del(&h.EvWrite)
-				}
-				return
+		if n < 0 && retriable(err) {
+			if b.out.Len() == 0 {
+				env.Loop.Del(&h.EvWrite)
 			}
-			b.sockError(EvWrite, ev|EventError, int32(err))
 			return
-		case n == 0:
-			b.sockError(EvWrite, ev|EventEOF, -1)
+		}
+		if n <= 0 {
+			b.sockWriteFailed(n, err)
 			return
 		}
 		b.decrementBuckets(n, true)
@@ -198,6 +231,24 @@ func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 	if n > 0 || !connected {
 		b.TriggerNolock(EvWrite, 0)
 	}
+}
+
+// sockWriteFailed handles a write that returned n <= 0 with an error that
+// is not worth retrying.
+func (b *BEV) sockWriteFailed(n int, err unix.Errno) {
+	if n < 0 {
+		b.sockError(EvWrite, EventWriting|EventError, int32(err))
+		return
+	}
+	b.sockError(EvWrite, EventWriting|EventEOF, -1)
+}
+
+// SockWriteFailed is sockWriteFailed for capi's C write handler, which
+// holds a reference.
+func (b *BEV) SockWriteFailed(n int, err unix.Errno) {
+	b.Lock()
+	b.sockWriteFailed(n, err)
+	b.Unlock()
 }
 
 // finishedConnecting is evutil_socket_finished_connecting_: 1 connected,
@@ -235,7 +286,7 @@ func (socketOps) Disable(b *BEV, what int16) int {
 	}
 	// A connect in progress keeps its write event: that is how the
 	// connect's completion is noticed.
-	if what&EvWrite != 0 && !b.connecting && env.Loop.Del(&h.EvWrite) == -1 {
+	if what&EvWrite != 0 && !b.connecting() && env.Loop.Del(&h.EvWrite) == -1 {
 		return -1
 	}
 	return 0
@@ -272,10 +323,7 @@ func (b *BEV) sockSetFd(fd int) {
 	h := b.h
 	env.Loop.Del(&h.EvRead)
 	env.Loop.Del(&h.EvWrite)
-	env.Loop.Assign(&h.EvRead, h.EvBase, fd, loop.EvRead|loop.EvPersist|loop.EvFinalize,
-		fnSockRead, unsafe.Pointer(h))
-	env.Loop.Assign(&h.EvWrite, h.EvBase, fd, loop.EvWrite|loop.EvPersist|loop.EvFinalize,
-		fnSockWrite, unsafe.Pointer(h))
+	b.sockAssign(h.EvBase, fd)
 	if fd >= 0 {
 		b.Enable(h.Enabled)
 	}
@@ -345,12 +393,12 @@ func (b *BEV) Connect(sa unsafe.Pointer, salen int) (int, unix.Errno) {
 	switch r {
 	case 0:
 		if b.ops.Enable(b, EvWrite) == 0 {
-			b.connecting = true
+			b.setConnecting(true)
 			return 0, 0
 		}
 	case 1:
 		// Connected at once: report it from the loop.
-		b.connecting = true
+		b.setConnecting(true)
 		b.TriggerNolock(EvWrite, OptDeferCallbacks)
 		return 0, 0
 	default:
@@ -386,7 +434,7 @@ func (b *BEV) ConnectHostname(result int, sa unsafe.Pointer, salen int) {
 	b.dnsError = 0
 	b.SuspendWrite(SuspendLookup)
 	b.SuspendRead(SuspendLookup)
-	b.refcnt++
+	b.h.Refcnt++
 	b.Unlock()
 
 	b.Lock()

@@ -1,0 +1,147 @@
+/*
+ * bufferevent_sock.c: a socket bufferevent's read and write handlers, the
+ * callbacks of its ev_read and ev_write.
+ *
+ * In a bulk transfer these run once per chunk, and every C/Go crossing on
+ * the way costs more than the handler's own work. So the common case runs
+ * here, called straight from the C event loop: one read or write system
+ * call on the bufferevent's buffer, the watermark rule, the user's callback
+ * called directly. The handler hands the whole event to Go
+ * (core/bufferevent's SockReadCB/SockWriteCB) when the bufferevent needs
+ * anything this file does not do: a lock, deferred callbacks, rate limits,
+ * a connect in progress, a read high watermark, callbacks on the buffer,
+ * timeouts firing. After the system call, only rare outcomes call Go:
+ * errors and end of file, a full drain of a buffer holding special chains,
+ * the last reference going.
+ *
+ * The rules are core/bufferevent's sockReadCB and sockWriteCB, step for
+ * step; the differential bufferevent tests run through both (this path for
+ * the plain cases, Go for the others).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "goevent.h"
+#include "_cgo_export.h"
+
+static inline struct ge_bev_priv *bev_priv(struct bufferevent *bev)
+{
+	return (struct ge_bev_priv *)(void *)((char *)bev + sizeof(struct bufferevent));
+}
+
+/* What the C handlers need of every bufferevent they serve: no lock (the
+ * loop's thread owns it), callbacks run at once, no rate limit. */
+static inline int plain_bev(const struct ge_bev_priv *p, uint32_t more)
+{
+	return (p->flags & (GE_BEVF_SOCK_C | GE_BEVF_RATELIMITED | GE_BEVF_FINALIZING | more)) ==
+	    GE_BEVF_SOCK_C && !p->lock && !(p->options & BEV_OPT_DEFER_CALLBACKS);
+}
+
+static inline int clamp_int(int64_t n)
+{
+	return n < 0 || n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+/* Drops the reference a handler took; the last one starts the free in Go. */
+static inline void handler_decref(struct bufferevent *bev, struct ge_bev_priv *p)
+{
+	if (--p->refcnt == 0)
+		goev_bev_last_ref(bev);
+}
+
+/* A bufferevent's data callback may be a Go slot: a filter above it
+ * routes its underlying's callbacks to itself that way. */
+static inline void call_data(struct bufferevent *bev, bufferevent_data_cb fn)
+{
+	if (ge_is_go_fn((const void *)fn))
+		goev_bev_call_layer(bev, (void *)fn, bev->cbarg);
+	else
+		fn(bev, bev->cbarg);
+}
+
+void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct bufferevent *bev = arg;
+	struct ge_bev_priv *p = bev_priv(bev);
+	struct ge_evbuffer *in = (struct ge_evbuffer *)(void *)bev->input;
+
+	/* The input may be frozen at its end: that is the bufferevent's own
+	 * freeze, which the Go handler lifts around its read too. */
+	if (what != EV_READ || !plain_bev(p, 0) || p->read_suspended ||
+	    bev->wm_read.high != 0 || (in->slow & ~GE_SLOW_FROZEN_END)) {
+		goev_bev_sock_readcb(bev, fd, what);
+		return;
+	}
+	int n = ge_bev_read_nocb(in, fd, clamp_int(p->max_read));
+	if (n == -2) {
+		goev_bev_sock_readcb(bev, fd, what);
+		return;
+	}
+	int e = errno;
+	p->refcnt++;
+	if (n <= 0) {
+		if (n < 0 && (e == EAGAIN || e == EINTR))
+			goto out;
+		goev_bev_read_failed(bev, n, e);
+		goto out;
+	}
+	if (in->total_len >= bev->wm_read.low && bev->readcb) {
+		call_data(bev, bev->readcb);
+		/* The callback may have set a high watermark under data it
+		 * left: Go's check re-runs it deferred then. */
+		if (bev->wm_read.high != 0)
+			goev_bev_inbuf_wm_check(bev);
+	}
+out:
+	handler_decref(bev, p);
+}
+
+void ge_bev_sock_writecb(evutil_socket_t fd, short what, void *arg)
+{
+	struct bufferevent *bev = arg;
+	struct ge_bev_priv *p = bev_priv(bev);
+	struct ge_evbuffer *out = (struct ge_evbuffer *)(void *)bev->output;
+
+	/* The output is frozen at its front by the bufferevent itself; its
+	 * one callback may be the idle watcher, which has nothing to do while
+	 * this event is inserted, as it is while its callback runs. */
+	if (what != EV_WRITE || !plain_bev(p, GE_BEVF_CONNECTING) || p->write_suspended ||
+	    (out->slow & ~(GE_SLOW_FROZEN_START | GE_SLOW_IDLE_WATCH))) {
+		goev_bev_sock_writecb(bev, fd, what);
+		return;
+	}
+	if (out->total_len > 0) {
+		struct ge_bev_io r = ge_bev_write((uintptr_t)out, fd, p->max_write);
+		if (r.how == GE_BEV_IO_FALLBACK) {
+			goev_bev_sock_writecb(bev, fd, what);
+			return;
+		}
+		p->refcnt++;
+		if (r.how == GE_BEV_IO_DRAIN)
+			goev_bev_out_drain(bev, r.n);
+		if (r.n < 0 && (r.err == EAGAIN || r.err == EINTR)) {
+			if (out->total_len == 0)
+				event_del(&bev->ev_write);
+			goto out;
+		}
+		if (r.n <= 0) {
+			goev_bev_write_failed(bev, r.n, r.err);
+			goto out;
+		}
+		out->n_add_for_cb = out->n_del_for_cb = 0;
+	} else {
+		p->refcnt++;
+	}
+	if (out->total_len == 0)
+		event_del(&bev->ev_write);
+	if (out->total_len <= bev->wm_write.low && bev->writecb)
+		call_data(bev, bev->writecb);
+out:
+	handler_decref(bev, p);
+}
