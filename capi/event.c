@@ -90,6 +90,8 @@ struct ge_base {
 	struct ge_cbq later;            /* 200: active next iteration */
 	int64_t max_callbacks;          /* 216 */
 	int64_t limit_after_prio;       /* 224 */
+	struct event **io_heads;        /* 232: first event on each fd */
+	int64_t io_cap;                 /* 240 */
 };
 
 #define GE_BASE_MAGIC 0x6765b45eu
@@ -100,7 +102,8 @@ static const char *ge_methods[] = { "epoll", "poll", "select", NULL };
 
 /* Compile-time checks that the header matches core/loop's baseHeader (its
  * layout test pins the Go side). */
-typedef char ge_base_size_ok[sizeof(struct ge_base) == 232 ? 1 : -1];
+typedef char ge_base_size_ok[sizeof(struct ge_base) == 248 ? 1 : -1];
+typedef char ge_base_io_ok[offsetof(struct ge_base, io_heads) == 232 ? 1 : -1];
 typedef char ge_base_running_ok[offsetof(struct ge_base, running) == 153 ? 1 : -1];
 typedef char ge_base_epfd_ok[offsetof(struct ge_base, epfd) == 160 ? 1 : -1];
 typedef char ge_base_later_ok[offsetof(struct ge_base, later) == 200 ? 1 : -1];
@@ -1344,6 +1347,73 @@ static int process_active_after(struct ge_base *b, int pri, int count)
 	return c;
 }
 
+/* ---- ready fds in C -------------------------------------------------------
+ *
+ * core/loop keeps each fd's event list linked through the events' own
+ * ev_io_next and mirrors the lists' heads in io_heads, so the fds epoll_wait
+ * reports can be activated here as epollBackend.activate and ioActive do
+ * it. Go does it instead when the result array is full (it grows the array)
+ * or an event to activate is on the next iteration's queue. */
+
+/* epollBackend.activate's translation of epoll's bits. */
+static inline short epoll_what(uint32_t e)
+{
+	if (e & EPOLLERR)
+		return EV_READ | EV_WRITE;
+	if ((e & EPOLLHUP) && !(e & EPOLLRDHUP))
+		return EV_READ | EV_WRITE;
+	short what = 0;
+	if (e & EPOLLIN)
+		what |= EV_READ;
+	if (e & EPOLLOUT)
+		what |= EV_WRITE;
+	if (e & EPOLLRDHUP)
+		what |= EV_CLOSED;
+	return what;
+}
+
+static inline struct event *io_head(const struct ge_base *b, int fd)
+{
+	return fd >= 0 && fd < b->io_cap ? b->io_heads[fd] : NULL;
+}
+
+static int io_ready_in_c(struct ge_base *b, int n)
+{
+	const struct epoll_event *r = b->ep_events;
+	if (n >= b->ep_cap)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		short what = epoll_what(r[i].events);
+		for (struct event *ev = io_head(b, r[i].data.fd); ev && what;
+		    ev = ev->ev_.ev_io.ev_io_next.le_next) {
+			if ((ev->ev_events & what) &&
+			    (ev->ev_evcallback.evcb_flags & EVLIST_ACTIVE_LATER))
+				return 0;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		short what = epoll_what(r[i].events);
+		for (struct event *ev = io_head(b, r[i].data.fd); ev && what;
+		    ev = ev->ev_.ev_io.ev_io_next.le_next) {
+			if (!(ev->ev_events & what))
+				continue;
+			struct event_callback *cb = &ev->ev_evcallback;
+			short res = ev->ev_events & (what | EV_ET);
+			if (cb->evcb_flags & EVLIST_FINALIZING)
+				continue;
+			if (cb->evcb_flags & EVLIST_ACTIVE) {
+				ev->ev_res |= res;
+				continue;
+			}
+			ev->ev_res = res;
+			if ((int64_t)cb->evcb_pri < b->running_priority)
+				b->got_continue = 1;
+			queue_insert_active(b, cb);
+		}
+	}
+	return 1;
+}
+
 static int loop_in_c(struct ge_base *b, int flags)
 {
 	b->running = 1;
@@ -1385,7 +1455,7 @@ static int loop_in_c(struct ge_base *b, int flags)
 		 * (time cache, timers, the first Go callbacks to run) in the
 		 * same crossing; pri says how far it got. */
 		int pri = -2, ran = 0;
-		if (n > 0)
+		if (n > 0 && !io_ready_in_c(b, n))
 			pri = goev_cloop_io_ready_run(b, n, &ran);
 		if (pri == -2) {
 			update_time_cache(b);

@@ -69,6 +69,11 @@ type baseHeader struct {
 	Later           cbList         // 200: callbacks active next iteration
 	MaxCallbacks    int            // 216
 	LimitAfterPrio  int            // 224
+	// IoHeads mirrors the per-fd event lists' heads (b.io[fd].head) in
+	// off-heap memory, IoCap entries long, so that C can activate the
+	// events of a ready fd without calling Go.
+	IoHeads unsafe.Pointer // 232: *Event[IoCap]
+	IoCap   int            // 240
 }
 
 // CLoop: a base without a lock whose backend is epoll and that has no

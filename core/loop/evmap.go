@@ -3,6 +3,11 @@ package loop
 import (
 	"errors"
 	"fmt"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"goevent/core/mem"
 )
 
 // The fd map (libevent's evmap_io): for each fd, how many added events want
@@ -34,6 +39,9 @@ func (b *Base) ioAdd(fd int32, ev *Event) (int, error) {
 		n := max(len(b.io), 32)
 		for n <= int(fd) {
 			n <<= 1
+		}
+		if err := b.growIoHeads(n); err != nil {
+			return -1, err
 		}
 		grown := make([]*ioEntry, n)
 		copy(grown, b.io)
@@ -80,7 +88,34 @@ func (b *Base) ioAdd(fd int32, ev *Event) (int, error) {
 		e.head.lprev = ev
 	}
 	e.head = ev
+	b.setIoHead(fd, ev)
 	return retval, nil
+}
+
+// growIoHeads makes the C-visible copy of the list heads n entries long.
+func (b *Base) growIoHeads(n int) error {
+	p := mem.Alloc(uintptr(n) * unsafe.Sizeof((*Event)(nil)))
+	if p == nil {
+		return fmt.Errorf("event_add: fd table: %w", unix.ENOMEM)
+	}
+	heads := unsafe.Slice((**Event)(p), n)
+	clear(heads)
+	if old := b.hdr.IoHeads; old != nil {
+		copy(heads, unsafe.Slice((**Event)(old), b.hdr.IoCap))
+		mem.Free(old)
+	}
+	b.hdr.IoHeads, b.hdr.IoCap = p, n
+	return nil
+}
+
+func (b *Base) setIoHead(fd int32, ev *Event) {
+	*(**Event)(unsafe.Add(b.hdr.IoHeads, uintptr(fd)*unsafe.Sizeof(ev))) = ev
+}
+
+// freeIoHeads releases the C-visible heads (event_base_free).
+func (b *Base) freeIoHeads() {
+	mem.Free(b.hdr.IoHeads)
+	b.hdr.IoHeads, b.hdr.IoCap = nil, 0
 }
 
 // ioDel is evmap_io_del_.
@@ -119,6 +154,7 @@ func (b *Base) ioDel(fd int32, ev *Event) (int, error) {
 		}
 	}
 	listRemove(&e.head, ev)
+	b.setIoHead(fd, e.head)
 	return retval, err
 }
 

@@ -435,6 +435,7 @@ func (b *Base) Free(runFinalizers bool) {
 	}
 	b.heapFree()
 	b.io = nil
+	b.freeIoHeads()
 	b.unlock()
 	b.release()
 }

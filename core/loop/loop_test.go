@@ -58,7 +58,9 @@ func TestEventLayout(t *testing.T) {
 		{"base header virtual_count", unsafe.Offsetof(baseHeader{}.VirtualCount), 184},
 		{"base header later", unsafe.Offsetof(baseHeader{}.Later), 200},
 		{"base header limit_after_prio", unsafe.Offsetof(baseHeader{}.LimitAfterPrio), 224},
-		{"sizeof base header", unsafe.Sizeof(baseHeader{}), 232},
+		{"base header io_heads", unsafe.Offsetof(baseHeader{}.IoHeads), 232},
+		{"base header io_cap", unsafe.Offsetof(baseHeader{}.IoCap), 240},
+		{"sizeof base header", unsafe.Sizeof(baseHeader{}), 248},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
