@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,7 +50,8 @@ struct ge_cbq {
  * Ownership of the shared part: on a base without a lock (no evthread
  * callbacks, or EVENT_BASE_FLAG_NOLOCK) only the thread running the loop may
  * use the base, as in libevent, and C and Go take turns on that thread, so
- * both read and write it freely. On a lockable base C never touches it: every
+ * both read and write it freely. On a lockable base C touches it only from
+ * the loop, holding the base's lock (lock_word, shared with Go); every
  * operation goes to Go, which serialises them with the base's mutex. */
 struct ge_base {
 	uint32_t magic;
@@ -92,6 +95,10 @@ struct ge_base {
 	int64_t limit_after_prio;       /* 224 */
 	struct event **io_heads;        /* 232: first event on each fd */
 	int64_t io_cap;                 /* 240 */
+	uint32_t lock_word;             /* 248: a lockable base's lock */
+	int32_t current_waiters;        /* 252 */
+	int32_t owner_tid;              /* 256: thread running the loop */
+	int32_t pad4_;
 };
 
 #define GE_BASE_MAGIC 0x6765b45eu
@@ -102,7 +109,8 @@ static const char *ge_methods[] = { "epoll", "poll", "select", NULL };
 
 /* Compile-time checks that the header matches core/loop's baseHeader (its
  * layout test pins the Go side). */
-typedef char ge_base_size_ok[sizeof(struct ge_base) == 248 ? 1 : -1];
+typedef char ge_base_size_ok[sizeof(struct ge_base) == 264 ? 1 : -1];
+typedef char ge_base_lock_ok[offsetof(struct ge_base, lock_word) == 248 ? 1 : -1];
 typedef char ge_base_io_ok[offsetof(struct ge_base, io_heads) == 232 ? 1 : -1];
 typedef char ge_base_running_ok[offsetof(struct ge_base, running) == 153 ? 1 : -1];
 typedef char ge_base_epfd_ok[offsetof(struct ge_base, epfd) == 160 ? 1 : -1];
@@ -505,8 +513,11 @@ int event_base_loop(struct event_base *base, int flags)
 		return -1;
 	}
 	struct ge_base *gb = (struct ge_base *)(void *)base;
-	if (gb->magic == GE_BASE_MAGIC && gb->c_loop && !gb->running)
-		return loop_in_c(gb, flags);
+	if (gb->magic == GE_BASE_MAGIC && gb->c_loop) {
+		int r = loop_in_c(gb, flags);
+		if (r != -2)
+			return r;
+	}
 	int err = 0;
 	int r = goev_event_base_loop(base, flags, &err);
 	set_errno_from(r, err);
@@ -843,6 +854,34 @@ size_t event_get_struct_event_size(void)
 	return sizeof(struct event);
 }
 
+/* ---- a lockable base's lock ---------------------------------------------
+ *
+ * The futex word in the header, with the protocol of core/loop's sharedLock
+ * (0 free, 1 held, 2 held with waiters), so that the C loop and Go take the
+ * same lock with no crossing. Bases without a lock skip it. */
+
+static void futex_lock_slow(uint32_t *w)
+{
+	while (__atomic_exchange_n(w, 2, __ATOMIC_ACQUIRE) != 0)
+		syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+}
+
+static inline void base_lock(struct ge_base *b)
+{
+	uint32_t free_ = 0;
+	if (b->lockable && !__atomic_compare_exchange_n(&b->lock_word, &free_, 1, 0,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		futex_lock_slow(&b->lock_word);
+}
+
+static inline void base_unlock(struct ge_base *b)
+{
+	if (b->lockable && __atomic_fetch_sub(&b->lock_word, 1, __ATOMIC_RELEASE) != 1) {
+		__atomic_store_n(&b->lock_word, 0, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &b->lock_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	}
+}
+
 /* ---- the active queues in C ---------------------------------------------
  *
  * On a base without a lock, activating an event and running the active
@@ -991,8 +1030,14 @@ int ge_run_queue(void *base, int pri, int max_to_process)
 			if (!(cb->evcb_flags & EVLIST_INTERNAL))
 				count++;
 			b->current = cb;
+			b->current_waiters = 0;
+			base_unlock(b);
 			fn(ev->ev_fd, ev->ev_res, cb->evcb_arg);
+			base_lock(b);
 			b->current = NULL;
+			/* Threads whose event_del waits for this callback. */
+			if (b->current_waiters)
+				goev_cloop_wake_waiters(b);
 		} else {
 			/* Go goes on with the Go callbacks that follow
 			 * (core/loop RunBatch); the checks below hold for
@@ -1268,12 +1313,15 @@ static int pending_in_c(const struct event *ev, short events, struct timeval *tv
 
 /* ---- the loop in C ---------------------------------------------------------
  *
- * event_base_loop on a base Go marked c_loop (lock-free, epoll, no dispatch
+ * event_base_loop on a base Go marked c_loop (epoll, no dispatch
  * deadline): Base.Loop in core/loop/loop.go step by step, with epoll_wait
  * made from C (a system call made by Go from inside a cgo callback costs
  * more) and Go called only for the steps that need its state: claiming the
  * signal pipe, callbacks active next time, fds that became ready, expired
- * timers. A pass that finds nothing to do costs no crossing. */
+ * timers. A pass that finds nothing to do costs no crossing. On a lockable
+ * base the loop holds the base's lock except while it waits in epoll_wait
+ * and while a callback runs, as libevent does, and other threads' calls
+ * (which go to Go) take the same lock. */
 
 /* core/loop's maxEpollTimeoutMs: old kernels misbehave with longer waits. */
 #define GE_MAX_EPOLL_TIMEOUT_MS (35 * 60 * 1000)
@@ -1414,9 +1462,19 @@ static int io_ready_in_c(struct ge_base *b, int n)
 	return 1;
 }
 
+/* Runs the loop; -2 when it is running already (Go reports that). A
+ * lockable base's lock is held throughout but for the wait and the
+ * callbacks, as libevent holds its base lock. */
 static int loop_in_c(struct ge_base *b, int flags)
 {
+	base_lock(b);
+	if (b->running) {
+		base_unlock(b);
+		return -2;
+	}
 	b->running = 1;
+	if (b->lockable)
+		b->owner_tid = (int32_t)syscall(SYS_gettid);
 	b->tv_cache.tv_sec = 0;
 	if (b->sig_set_base)
 		goev_cloop_start(b);
@@ -1439,8 +1497,10 @@ static int loop_in_c(struct ge_base *b, int flags)
 			goev_cloop_make_later_active(b);
 		b->tv_cache.tv_sec = 0;
 		b->waiting = 1;
+		base_unlock(b);
 		int n = epoll_wait(b->epfd, b->ep_events, (int)b->ep_cap, timeout_ms);
 		int e = errno;
+		base_lock(b);
 		b->waiting = 0;
 		if (n < 0) {
 			if (e != EINTR) {
@@ -1479,6 +1539,7 @@ static int loop_in_c(struct ge_base *b, int flags)
 	}
 	b->tv_cache.tv_sec = 0;
 	b->running = 0;
+	base_unlock(b);
 	if (retval < 0)
 		errno = err;
 	return retval;

@@ -432,6 +432,9 @@ func goev_cloop_io_ready_run(hdr unsafe.Pointer, n C.int, count *C.int) C.int {
 	return C.int(pri)
 }
 
+//export goev_cloop_wake_waiters
+func goev_cloop_wake_waiters(hdr unsafe.Pointer) { loop.CLoopWakeWaiters(hdr) }
+
 //export goev_cloop_timeouts
 func goev_cloop_timeouts(hdr unsafe.Pointer) { loop.CLoopTimeouts(hdr) }
 

@@ -74,6 +74,14 @@ type baseHeader struct {
 	// events of a ready fd without calling Go.
 	IoHeads unsafe.Pointer // 232: *Event[IoCap]
 	IoCap   int            // 240
+	// LockWord is a lockable base's lock (sharedLock), which C takes too.
+	LockWord uint32 // 248
+	// CurrentWaiters counts threads waiting for the running callback to
+	// return (event_del from another thread); the loop wakes them.
+	CurrentWaiters int32 // 252
+	// OwnerTid is the thread running (or that last ran) the loop.
+	OwnerTid int32 // 256
+	_        int32 // 260
 }
 
 // CLoop: a base without a lock whose backend is epoll and that has no
@@ -201,7 +209,7 @@ type Base struct {
 	hdr      *baseHeader
 	handle   uint32
 	lockable bool
-	mu       sync.Mutex
+	lk       sharedLock // on hdr.LockWord
 	cond     *sync.Cond
 
 	flags         int
@@ -221,8 +229,6 @@ type Base struct {
 	sig [nsig]*sigEntry
 
 	// loop state (more in hdr)
-	currentWaiters int
-	ownerTid       int
 
 	maxDispatch    Timeval // Sec<0: none
 	maxCallbacks   int
@@ -367,7 +373,7 @@ func NewBase(cfg Config) (*Base, error) {
 	}
 	b.hdr.Method = int32(b.MethodIndex())
 	_, isEpoll := b.be.(*epollBackend)
-	b.hdr.CLoop = !cfg.UseLock && isEpoll && b.maxDispatch.Sec < 0
+	b.hdr.CLoop = isEpoll && b.maxDispatch.Sec < 0
 	b.hdr.Features = int32(b.be.features())
 	if cfg.getenv("EVENT_SHOW_METHOD") {
 		logf(LogMsg, "libevent using: %s", b.be.name())
@@ -379,7 +385,8 @@ func NewBase(cfg Config) (*Base, error) {
 	if cfg.UseLock {
 		b.lockable = true
 		b.hdr.Lockable = 1
-		b.cond = sync.NewCond(&b.mu)
+		b.lk = newSharedLock(&b.hdr.LockWord)
+		b.cond = sync.NewCond(b.lk)
 		if err := b.MakeNotifiable(); err != nil {
 			logf(LogWarn, "event_base_new_with_config: Unable to make base notifiable.")
 			b.Free(false)
@@ -411,13 +418,13 @@ func (b *Base) Lockable() bool { return b.lockable }
 
 func (b *Base) lock() {
 	if b.lockable {
-		b.mu.Lock()
+		b.lk.Lock()
 	}
 }
 
 func (b *Base) unlock() {
 	if b.lockable {
-		b.mu.Unlock()
+		b.lk.Unlock()
 	}
 }
 
@@ -433,13 +440,13 @@ func (b *Base) inThread() bool {
 	if !b.lockable {
 		return true
 	}
-	return b.ownerTid == unix.Gettid()
+	return int(b.hdr.OwnerTid) == unix.Gettid()
 }
 
 // waitCurrent blocks until the callback running on the loop thread returns.
 // Caller holds the lock.
 func (b *Base) waitCurrent() {
-	b.currentWaiters++
+	b.hdr.CurrentWaiters++
 	b.cond.Wait()
 }
 

@@ -32,7 +32,7 @@ func (b *Base) Loop(flags int) (int, error) {
 		// called in from C is already locked; a goroutine must be.
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
-		b.ownerTid = unix.Gettid()
+		b.hdr.OwnerTid = int32(unix.Gettid())
 	}
 	b.clearTimeCache()
 	if b.sigAdded && b.nSignalsAdded > 0 {
@@ -166,7 +166,7 @@ func (b *Base) runOne(cb *Callback) bool {
 	}
 	counted := cb.Flags&ListInternal == 0
 	b.hdr.Current = cb
-	b.currentWaiters = 0
+	b.hdr.CurrentWaiters = 0
 
 	switch cb.Closure {
 	case ClosureEventSignal:
@@ -206,8 +206,8 @@ func (b *Base) runOne(cb *Callback) bool {
 
 	b.lock()
 	b.hdr.Current = nil
-	if b.currentWaiters != 0 {
-		b.currentWaiters = 0
+	if b.hdr.CurrentWaiters != 0 {
+		b.hdr.CurrentWaiters = 0
 		b.cond.Broadcast()
 	}
 	return counted
@@ -557,6 +557,15 @@ func CLoopIOReadyRun(hdr unsafe.Pointer, n int) (pri, count int) {
 		return i, b.runBatch(q.head, i, maxToProcess)
 	}
 	return -1, 0
+}
+
+// CLoopWakeWaiters wakes the threads waiting for the callback the C loop
+// just ran to return (see waitCurrent); the caller holds the base's lock.
+func CLoopWakeWaiters(hdr unsafe.Pointer) {
+	if b := FromPtr(hdr); b != nil && b.cond != nil {
+		b.hdr.CurrentWaiters = 0
+		b.cond.Broadcast()
+	}
 }
 
 // CLoopTimeouts activates the timers whose deadline has passed.

@@ -60,7 +60,10 @@ func TestEventLayout(t *testing.T) {
 		{"base header limit_after_prio", unsafe.Offsetof(baseHeader{}.LimitAfterPrio), 224},
 		{"base header io_heads", unsafe.Offsetof(baseHeader{}.IoHeads), 232},
 		{"base header io_cap", unsafe.Offsetof(baseHeader{}.IoCap), 240},
-		{"sizeof base header", unsafe.Sizeof(baseHeader{}), 248},
+		{"base header lock word", unsafe.Offsetof(baseHeader{}.LockWord), 248},
+		{"base header current waiters", unsafe.Offsetof(baseHeader{}.CurrentWaiters), 252},
+		{"base header owner tid", unsafe.Offsetof(baseHeader{}.OwnerTid), 256},
+		{"sizeof base header", unsafe.Sizeof(baseHeader{}), 264},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
