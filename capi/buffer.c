@@ -881,7 +881,19 @@ int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
 	NULL_BUF("evbuffer_remove_buffer", src, -1);
 	NULL_BUF("evbuffer_remove_buffer", dst, -1);
 	buf_lock2(src, dst);
-	int r = goev_evbuffer_remove_buffer(src, dst, datlen);
+	int r;
+	struct ge_evbuffer *s_ = GEB(src), *d_ = GEB(dst);
+	/* Taking all of src is add_buffer (libevent does the same); here
+	 * when neither buffer has callbacks and the ends that change are not
+	 * frozen. A bufferevent's input, frozen at its end only, qualifies
+	 * as src: a filter's input filter takes from it so. */
+	size_t all = s_->total_len;
+	if (datlen >= all && all > 0 && all <= INT32_MAX && s_ != d_ &&
+	    !(s_->slow & ~GE_SLOW_FROZEN_END) && !(d_->slow & ~GE_SLOW_FROZEN_START) &&
+	    add_buffer_fast(d_, s_))
+		r = (int)all;
+	else
+		r = goev_evbuffer_remove_buffer(src, dst, datlen);
 	buf_unlock2(src, dst);
 	return r;
 }

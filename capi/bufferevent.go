@@ -23,6 +23,7 @@ void *ge_bev_current_base(void);
 // bufferevent_sock.c: the socket kind's event callbacks.
 void ge_bev_sock_readcb(int fd, short what, void *arg);
 void ge_bev_sock_writecb(int fd, short what, void *arg);
+extern void *ge_filt_read_hook, *ge_filt_write_hook;
 */
 import "C"
 
@@ -61,6 +62,8 @@ func init() {
 		SockReadFn:  unsafe.Pointer(C.ge_bev_sock_readcb),
 		SockWriteFn: unsafe.Pointer(C.ge_bev_sock_writecb),
 	})
+	// The filter's hooks, which the C handlers recognise.
+	C.ge_filt_read_hook, C.ge_filt_write_hook = bufferevent.FilterHooks()
 }
 
 func logWarn(msg string) {

@@ -45,5 +45,6 @@ func goev_bufferevent_filter_new(u, in, out unsafe.Pointer, options C.int, freeC
 	if b == nil {
 		return nil
 	}
+	b.SetCInputFilter(in, ctx)
 	return b.Pointer()
 }

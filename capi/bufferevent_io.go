@@ -121,3 +121,10 @@ func goev_bev_out_drain(bev unsafe.Pointer, n C.int64_t) {
 func goev_bev_call_layer(bev, fn, arg unsafe.Pointer) {
 	bufferevent.CallData(fn, bev, arg)
 }
+
+//export goev_bev_filter_after_read
+func goev_bev_filter_after_read(bev unsafe.Pointer) {
+	if b := bevAt(bev); b != nil {
+		b.FilterAfterRead()
+	}
+}

@@ -55,14 +55,73 @@ static inline void handler_decref(struct bufferevent *bev, struct ge_bev_priv *p
 		goev_bev_last_ref(bev);
 }
 
-/* A bufferevent's data callback may be a Go slot: a filter above it
- * routes its underlying's callbacks to itself that way. */
-static inline void call_data(struct bufferevent *bev, bufferevent_data_cb fn)
+/* The Go slots a filter stores as its underlying's read and write
+ * callbacks (core/bufferevent FilterHooks), set at start-up. */
+void *ge_filt_read_hook, *ge_filt_write_hook;
+
+static void filter_read(struct bufferevent *u, struct bufferevent *f);
+
+/* Calls a bufferevent's data callback. It may be a Go slot: a filter above
+ * routes its underlying's callbacks to itself that way; the common cases
+ * of those run here too. */
+static void call_data(struct bufferevent *bev, bufferevent_data_cb fn)
 {
-	if (ge_is_go_fn((const void *)fn))
-		goev_bev_call_layer(bev, (void *)fn, bev->cbarg);
-	else
+	if (!ge_is_go_fn((const void *)fn)) {
 		fn(bev, bev->cbarg);
+		return;
+	}
+	struct bufferevent *f = bev->cbarg;
+	if ((void *)fn == ge_filt_read_hook) {
+		filter_read(bev, f);
+		return;
+	}
+	/* The filter's write hook runs its output filter, which has nothing
+	 * to do while the filter's output is empty or writing is off. */
+	if ((void *)fn == ge_filt_write_hook &&
+	    (((struct ge_evbuffer *)(void *)f->output)->total_len == 0 ||
+	    !(f->enabled & EV_WRITE)))
+		return;
+	goev_bev_call_layer(bev, (void *)fn, bev->cbarg);
+}
+
+/* What a filter does when its underlying has read (core/bufferevent
+ * filterReadCB and readNolock): run the input filter while it makes
+ * progress, then the filter's read callback by the watermark rule. Here
+ * for a filter whose input filter is a C function and that needs nothing
+ * else (lock, deferral, rate limits, a read high watermark). */
+static void filter_read(struct bufferevent *u, struct bufferevent *f)
+{
+	struct ge_bev_priv *fp = bev_priv(f);
+	if ((fp->flags & (GE_BEVF_FILTER_C | GE_BEVF_RATELIMITED | GE_BEVF_FINALIZING)) !=
+	    GE_BEVF_FILTER_C || fp->lock || (fp->options & BEV_OPT_DEFER_CALLBACKS) ||
+	    f->wm_read.high != 0) {
+		goev_bev_call_layer(u, ge_filt_read_hook, f);
+		return;
+	}
+	if (fp->refcnt <= 0 || !(f->enabled & EV_READ))
+		return;
+	bufferevent_filter_cb in_filter = (bufferevent_filter_cb)fp->filt_in;
+	struct ge_evbuffer *src = (struct ge_evbuffer *)(void *)u->input;
+	struct ge_evbuffer *dst = (struct ge_evbuffer *)(void *)f->input;
+	int processed = 0;
+	for (;;) {
+		enum bufferevent_filter_result r = in_filter(u->input, f->input, -1,
+		    BEV_NORMAL, fp->filt_ctx);
+		if (r == BEV_OK)
+			processed = 1;
+		if (r != BEV_OK || !(f->enabled & EV_READ) || src->total_len == 0)
+			break;
+	}
+	if (!processed)
+		return;
+	if (f->timeout_read.tv_sec || f->timeout_read.tv_usec)
+		event_add(&f->ev_read, &f->timeout_read);
+	if (dst->total_len >= f->wm_read.low && f->readcb) {
+		call_data(f, f->readcb);
+		/* A high watermark set by the callback needs Go's checks. */
+		if (f->wm_read.high != 0)
+			goev_bev_filter_after_read(f);
+	}
 }
 
 void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)

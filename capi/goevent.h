@@ -97,11 +97,14 @@ struct ge_bev_priv {
 	uint32_t flags;           /* 420: GE_BEVF_* */
 	int64_t max_read;         /* 424: max single read */
 	int64_t max_write;        /* 432: max single write */
+	void *filt_in;            /* 440: a filter's C input filter */
+	void *filt_ctx;           /* 448: and its context */
 };
 #define GE_BEVF_SOCK_C      0x1u /* socket kind, C handlers installed */
 #define GE_BEVF_CONNECTING  0x2u
 #define GE_BEVF_RATELIMITED 0x4u
 #define GE_BEVF_FINALIZING  0x8u
+#define GE_BEVF_FILTER_C    0x10u
 
 /* A socket bufferevent's reads and writes on its buffers (buffer.c):
  * what the Go side or the C handlers (bufferevent_sock.c) still have to

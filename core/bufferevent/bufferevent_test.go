@@ -48,6 +48,8 @@ func TestHeaderLayout(t *testing.T) {
 		{"flags", unsafe.Offsetof(h.Flags), OffFlags},
 		{"max_read", unsafe.Offsetof(h.MaxRead), OffMaxRead},
 		{"max_write", unsafe.Offsetof(h.MaxWrite), OffMaxWrite},
+		{"filt_in", unsafe.Offsetof(h.FiltIn), OffFiltIn},
+		{"filt_ctx", unsafe.Offsetof(h.FiltCtx), OffFiltCtx},
 	}
 	for _, c := range checks {
 		if c.got != c.off {

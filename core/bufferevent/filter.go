@@ -90,6 +90,40 @@ func installLayerCallbacks() {
 	env = &e
 }
 
+// SetCInputFilter records that the filter's input filter is the C function
+// fn with context ctx, which capi then calls itself when the underlying
+// reads (see capi/bufferevent_sock.c); the Go path keeps using the
+// FilterFunc given to NewFilter.
+func (b *BEV) SetCInputFilter(fn, ctx unsafe.Pointer) {
+	if filterOf(b) == nil || fn == nil {
+		return
+	}
+	b.Lock()
+	b.h.FiltIn, b.h.FiltCtx = fn, ctx
+	b.h.Flags |= FlagFilterC
+	b.Unlock()
+}
+
+// FilterHooks returns the values a filter stores as its underlying's read
+// and write callbacks (Go callback slots), for capi's C handlers.
+func FilterHooks() (read, write unsafe.Pointer) { return fnFiltRead, fnFiltWrite }
+
+// FilterAfterRead finishes a read that capi's C filter path did, when the
+// user's read callback left a read high watermark set: the checks that
+// readNolock makes after the callback.
+func (b *BEV) FilterAfterRead() {
+	f := filterOf(b)
+	if f == nil {
+		return
+	}
+	b.Lock()
+	b.inbufWMCheck()
+	if f.underlying.in.Len() > 0 && f.readFull(FlushNormal) {
+		f.inWatch.SetEnabled(true)
+	}
+	b.Unlock()
+}
+
 // CallData calls a bufferevent data callback the way the core does: a
 // filter's hook on its underlying runs the filter, anything else is C.
 func CallData(fn, bev, arg unsafe.Pointer) { env.CallData(fn, bev, arg) }

@@ -105,6 +105,11 @@ type Header struct {
 	Flags          uint32         // 420: Flag*
 	MaxRead        int64          // 424: max single read
 	MaxWrite       int64          // 432: max single write
+	// A filter's input filter when it is a C function, and its context,
+	// so that capi can run the filter on a read without entering Go
+	// (FlagFilterC).
+	FiltIn  unsafe.Pointer // 440
+	FiltCtx unsafe.Pointer // 448
 }
 
 // Header flags (Header.Flags).
@@ -118,6 +123,8 @@ const (
 	FlagRateLimited
 	// FlagFinalizing: the last reference is gone.
 	FlagFinalizing
+	// FlagFilterC: a filter whose input filter is FiltIn (a C function).
+	FlagFilterC
 )
 
 // PublicSize is sizeof(struct bufferevent); HeaderSize is what is allocated.
@@ -137,6 +144,8 @@ const (
 	OffFlags          = 420
 	OffMaxRead        = 424
 	OffMaxWrite       = 432
+	OffFiltIn         = 440
+	OffFiltCtx        = 448
 )
 
 func (b *BEV) connecting() bool { return b.h.Flags&FlagConnecting != 0 }

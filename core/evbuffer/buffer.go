@@ -277,16 +277,29 @@ func (b *Buffer) SetParent(parent uintptr) { b.parent = parent }
 // skip callback bookkeeping and freeze checks, so a callback, or a freeze of
 // the end they change, makes them wrong; the chain conditions they need
 // (room in the append chain, plain chains for a full drain) they check
-// themselves. The one exception is a buffer whose only callback is
-// idleEntry on a buffer that does not defer: while the event behind
+// themselves. Callbacks that are all disabled do not count on a buffer
+// that does not defer: their run would only clear the counts, which the
+// fast paths do. The one exception is a buffer whose only enabled callback
+// is idleEntry on a buffer that does not defer: while the event behind
 // idleFlags is inserted that callback would do nothing, so C may skip it
 // and clear the counts, which is all its run would have changed.
 func (b *Buffer) updateSlow() {
 	var s uint32
 	if b.callbacks != nil {
-		if b.callbacks == b.idleEntry && b.idleEntry.next == nil && b.state&stDeferred == 0 {
+		live, idleOnly := 0, true
+		for e := b.callbacks; e != nil; e = e.next {
+			if e.flags&CBEnabled != 0 {
+				live++
+				idleOnly = idleOnly && e == b.idleEntry
+			}
+		}
+		switch {
+		case b.state&stDeferred != 0:
+			s |= slowCallbacks
+		case live == 0:
+		case idleOnly:
 			s |= slowIdleWatch
-		} else {
+		default:
 			s |= slowCallbacks
 		}
 	}

@@ -151,12 +151,14 @@ func (b *Buffer) RemoveCB(fn, arg unsafe.Pointer) int {
 // CBEnabled with CBClearFlags suspends a callback.
 func (b *Buffer) CBSetFlags(e *CBEntry, flags uint32) int {
 	e.flags |= flags &^ cbInternalFlags
+	b.updateSlow()
 	return 0
 }
 
 // CBClearFlags clears user flags on e (evbuffer_cb_clear_flags).
 func (b *Buffer) CBClearFlags(e *CBEntry, flags uint32) int {
 	e.flags &^= flags &^ cbInternalFlags
+	b.updateSlow()
 	return 0
 }
 

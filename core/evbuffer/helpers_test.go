@@ -101,10 +101,21 @@ func checkInvariants(t *testing.T, b *Buffer) {
 	if b.lastWithData != lwdLink {
 		t.Fatalf("last_with_datap wrong: %p, want %p", b.lastWithData, lwdLink)
 	}
+	// Callbacks that would run: the enabled ones. Deferral makes any
+	// registered callback count (its run is scheduled regardless).
+	var enabled []*CBEntry
+	for e := b.callbacks; e != nil; e = e.next {
+		if e.flags&CBEnabled != 0 {
+			enabled = append(enabled, e)
+		}
+	}
 	wantSlow := uint32(0)
 	switch {
 	case b.callbacks == nil:
-	case b.callbacks == b.idleEntry && b.callbacks.next == nil && b.state&stDeferred == 0:
+	case b.state&stDeferred != 0:
+		wantSlow |= slowCallbacks
+	case len(enabled) == 0:
+	case len(enabled) == 1 && enabled[0] == b.idleEntry:
 		wantSlow |= slowIdleWatch
 	default:
 		wantSlow |= slowCallbacks
