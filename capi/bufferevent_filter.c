@@ -3,6 +3,7 @@
  * the trampolines through which core/bufferevent/filter.go calls the user's
  * filter functions and context destructor.
  */
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
 #include "goevent.h"
@@ -18,6 +19,25 @@ int ge_bev_filter_call(void *fn, void *src, void *dst, ssize_t limit,
 void ge_bev_filter_free_ctx(void *fn, void *ctx)
 {
 	((void (*)(void *))fn)(ctx);
+}
+
+/* The input filter a filter made without one uses when the C handlers run
+ * it (core/bufferevent's nullFilter otherwise): libevent's null filter,
+ * which moves everything allowed from src to dst. */
+static enum bufferevent_filter_result ge_bev_null_filter(struct evbuffer *src,
+    struct evbuffer *dst, ev_ssize_t limit, enum bufferevent_flush_mode mode,
+    void *ctx)
+{
+	(void)mode;
+	(void)ctx;
+	if (evbuffer_remove_buffer(src, dst, limit < 0 ? (size_t)-1 : (size_t)limit) < 0)
+		return BEV_ERROR;
+	return BEV_OK;
+}
+
+void *ge_bev_null_filter_fn(void)
+{
+	return (void *)ge_bev_null_filter;
 }
 
 struct bufferevent *bufferevent_filter_new(struct bufferevent *underlying,

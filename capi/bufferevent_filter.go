@@ -10,6 +10,7 @@ package main
 int ge_bev_filter_call(void *fn, void *src, void *dst, ssize_t limit,
     int mode, void *ctx);
 void ge_bev_filter_free_ctx(void *fn, void *ctx);
+void *ge_bev_null_filter_fn(void);
 */
 import "C"
 
@@ -44,6 +45,9 @@ func goev_bufferevent_filter_new(u, in, out unsafe.Pointer, options C.int, freeC
 	b := bufferevent.NewFilter(under, cFilter(in, ctx), cFilter(out, ctx), int(options), free)
 	if b == nil {
 		return nil
+	}
+	if in == nil {
+		in = C.ge_bev_null_filter_fn()
 	}
 	b.SetCInputFilter(in, ctx)
 	return b.Pointer()
