@@ -69,11 +69,11 @@ type baseHeader struct {
 	Later           cbList         // 200: callbacks active next iteration
 	MaxCallbacks    int            // 216
 	LimitAfterPrio  int            // 224
-	// IoHeads mirrors the per-fd event lists' heads (b.io[fd].head) in
-	// off-heap memory, IoCap entries long, so that C can activate the
-	// events of a ready fd without calling Go.
-	IoHeads unsafe.Pointer // 232: *Event[IoCap]
-	IoCap   int            // 240
+	// IoMap is the fd map (libevent's evmap_io), IoCap entries of
+	// ioEntry in off-heap memory, so that C can activate, add and delete
+	// fd events without calling Go.
+	IoMap unsafe.Pointer // 232: ioEntry[IoCap]
+	IoCap int            // 240
 	// LockWord is a lockable base's lock (sharedLock), which C takes too.
 	LockWord uint32 // 248
 	// CurrentWaiters counts threads waiting for the running callback to
@@ -186,9 +186,16 @@ type commonTimeout struct {
 	base     unsafe.Pointer
 }
 
+// ioEntry is one fd's slot in the fd map. The map lives off the Go heap
+// (baseHeader.IoMap), laid out as capi/event.c's struct ge_io, so that C
+// can both activate an fd's events and add or delete them.
 type ioEntry struct {
-	nread, nwrite, nclose int
-	head                  *Event // through lnext/lprev, newest first
+	_      structs.HostLayout
+	head   *Event // 0: through lnext/lprev, newest first
+	nread  uint16 // 8: events reading
+	nwrite uint16 // 10: writing
+	nclose uint16 // 12: waiting for EV_CLOSED
+	_      uint16 // 14
 }
 
 type sigEntry struct {
@@ -225,7 +232,7 @@ type Base struct {
 
 	common []*commonTimeout // the heap is in hdr
 
-	io  []*ioEntry
+	io  []ioEntry // over hdr.IoMap
 	sig [nsig]*sigEntry
 
 	// loop state (more in hdr)

@@ -263,10 +263,8 @@ func (ep *epollBackend) reinit(b *Base) error {
 	ep.epfd = fd
 	ep.hdr.Epfd = int32(fd)
 	var firstErr error
-	for i, e := range b.io {
-		if e == nil {
-			continue
-		}
+	for i := range b.io {
+		e := &b.io[i]
 		events := ioMask(e)
 		if events == 0 {
 			continue

@@ -40,20 +40,13 @@ func (b *Base) ioAdd(fd int32, ev *Event) (int, error) {
 		for n <= int(fd) {
 			n <<= 1
 		}
-		if err := b.growIoHeads(n); err != nil {
+		if err := b.growIoMap(n); err != nil {
 			return -1, err
 		}
-		grown := make([]*ioEntry, n)
-		copy(grown, b.io)
-		b.io = grown
 	}
-	e := b.io[fd]
-	if e == nil {
-		e = &ioEntry{}
-		b.io[fd] = e
-	}
+	e := &b.io[fd]
 	old := ioMask(e)
-	nread, nwrite, nclose := e.nread, e.nwrite, e.nclose
+	nread, nwrite, nclose := int(e.nread), int(e.nwrite), int(e.nclose)
 	var res int16
 	if ev.Events&EvRead != 0 {
 		if nread++; nread == 1 {
@@ -81,41 +74,37 @@ func (b *Base) ioAdd(fd int32, ev *Event) (int, error) {
 		}
 		retval = 1
 	}
-	e.nread, e.nwrite, e.nclose = nread, nwrite, nclose
+	e.nread, e.nwrite, e.nclose = uint16(nread), uint16(nwrite), uint16(nclose)
 	ev.lprev = nil
 	ev.lnext = e.head
 	if e.head != nil {
 		e.head.lprev = ev
 	}
 	e.head = ev
-	b.setIoHead(fd, ev)
 	return retval, nil
 }
 
-// growIoHeads makes the C-visible copy of the list heads n entries long.
-func (b *Base) growIoHeads(n int) error {
-	p := mem.Alloc(uintptr(n) * unsafe.Sizeof((*Event)(nil)))
+// growIoMap makes the fd map n entries long; the entries move (the events'
+// links point at events, not at entries, so they stay valid).
+func (b *Base) growIoMap(n int) error {
+	p := mem.Alloc(uintptr(n) * unsafe.Sizeof(ioEntry{}))
 	if p == nil {
-		return fmt.Errorf("event_add: fd table: %w", unix.ENOMEM)
+		return fmt.Errorf("event_add: fd map: %w", unix.ENOMEM)
 	}
-	heads := unsafe.Slice((**Event)(p), n)
-	clear(heads)
-	if old := b.hdr.IoHeads; old != nil {
-		copy(heads, unsafe.Slice((**Event)(old), b.hdr.IoCap))
-		mem.Free(old)
-	}
-	b.hdr.IoHeads, b.hdr.IoCap = p, n
+	grown := unsafe.Slice((*ioEntry)(p), n)
+	clear(grown)
+	copy(grown, b.io)
+	mem.Free(b.hdr.IoMap)
+	b.io = grown
+	b.hdr.IoMap, b.hdr.IoCap = p, n
 	return nil
 }
 
-func (b *Base) setIoHead(fd int32, ev *Event) {
-	*(**Event)(unsafe.Add(b.hdr.IoHeads, uintptr(fd)*unsafe.Sizeof(ev))) = ev
-}
-
-// freeIoHeads releases the C-visible heads (event_base_free).
-func (b *Base) freeIoHeads() {
-	mem.Free(b.hdr.IoHeads)
-	b.hdr.IoHeads, b.hdr.IoCap = nil, 0
+// freeIoMap releases the fd map (event_base_free).
+func (b *Base) freeIoMap() {
+	b.io = nil
+	mem.Free(b.hdr.IoMap)
+	b.hdr.IoMap, b.hdr.IoCap = nil, 0
 }
 
 // ioDel is evmap_io_del_.
@@ -123,10 +112,10 @@ func (b *Base) ioDel(fd int32, ev *Event) (int, error) {
 	if fd < 0 {
 		return 0, nil
 	}
-	if int(fd) >= len(b.io) || b.io[fd] == nil {
+	if int(fd) >= len(b.io) {
 		return -1, fmt.Errorf("event_del: fd %d has no events", fd)
 	}
-	e := b.io[fd]
+	e := &b.io[fd]
 	old := ioMask(e)
 	var res int16
 	if ev.Events&EvRead != 0 {
@@ -154,7 +143,6 @@ func (b *Base) ioDel(fd int32, ev *Event) (int, error) {
 		}
 	}
 	listRemove(&e.head, ev)
-	b.setIoHead(fd, e.head)
 	return retval, err
 }
 
@@ -177,10 +165,7 @@ func (b *Base) ioActive(fd int32, events int16) {
 	if fd < 0 || int(fd) >= len(b.io) {
 		return
 	}
-	e := b.io[fd]
-	if e == nil {
-		return
-	}
+	e := &b.io[fd]
 	for ev := e.head; ev != nil; ev = ev.lnext {
 		if ev.Events&(events&^EvET) != 0 {
 			b.activeLocked(ev, int(ev.Events&events), 1)

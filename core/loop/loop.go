@@ -380,8 +380,8 @@ func (b *Base) Free(runFinalizers bool) {
 			_, _ = b.delLocked(e.head, DelAutoBlock)
 		}
 	}
-	for _, e := range b.io {
-		for e != nil && e.head != nil {
+	for i := range b.io {
+		for e := &b.io[i]; e.head != nil; {
 			_, _ = b.delLocked(e.head, DelAutoBlock)
 		}
 	}
@@ -434,8 +434,7 @@ func (b *Base) Free(runFinalizers bool) {
 		b.notifyEv = nil
 	}
 	b.heapFree()
-	b.io = nil
-	b.freeIoHeads()
+	b.freeIoMap()
 	b.unlock()
 	b.release()
 }

@@ -607,11 +607,8 @@ func (b *Base) Foreach(fn func(ev *Event) int) int {
 }
 
 func (b *Base) foreachLocked(fn func(ev *Event) int) int {
-	for _, e := range b.io {
-		if e == nil {
-			continue
-		}
-		for ev := e.head; ev != nil; ev = ev.lnext {
+	for i := range b.io {
+		for ev := b.io[i].head; ev != nil; ev = ev.lnext {
 			if r := fn(ev); r != 0 {
 				return r
 			}
