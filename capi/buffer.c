@@ -176,6 +176,32 @@ static inline int quiet_end(const struct ge_evbuffer *b)
 	return !(s & GE_SLOW_IDLE_WATCH) || idle_quiet(b);
 }
 
+/* quiet_end, or a buffer whose idle watcher has a hook (end_added runs it
+ * after the change). */
+static inline int hooked_end(const struct ge_evbuffer *b)
+{
+	uint32_t s = b->slow;
+	if (__builtin_expect(s == 0, 1))
+		return 1;
+	if (s & (GE_SLOW_CALLBACKS | GE_SLOW_FROZEN_END))
+		return 0;
+	return !(s & GE_SLOW_IDLE_WATCH) || b->idle_hook || idle_quiet(b);
+}
+
+/* After a fast path admitted by hooked_end added n bytes (and cleared the
+ * counts): the idle watcher's work, by its hook, or by Go running the
+ * callbacks on the counts this change would have left. */
+static inline void end_added(struct ge_evbuffer *b, size_t n)
+{
+	if (!(b->slow & GE_SLOW_IDLE_WATCH) || n == 0 || idle_quiet(b))
+		return;
+	if (b->idle_hook(b->idle_arg))
+		return;
+	b->n_add_for_cb = n;
+	b->n_del_for_cb = 0;
+	goev_evbuffer_changed(b);
+}
+
 static inline int quiet_front(const struct ge_evbuffer *b)
 {
 	uint32_t s = b->slow;
@@ -561,8 +587,10 @@ int evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 		ge_lock_acquire(lk);
 	if (datlen > SIZE_MAX - b->total_len || datlen > GE_MAX_SLICE)
 		r = -1; /* libevent: overflow, or no memory for the chain */
-	else if (!quiet_end(b) || !add_fast(b, data, datlen))
+	else if (!hooked_end(b) || !add_fast(b, data, datlen))
 		r = goev_evbuffer_add(buf, (void *)data, datlen);
+	else
+		end_added(b, datlen);
 	if (lk)
 		ge_lock_release(lk);
 	return r;
@@ -631,9 +659,14 @@ int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
 	NULL_BUF("evbuffer_add_buffer", inbuf, -1);
 	buf_lock2(inbuf, outbuf);
 	int r = 0;
-	if (GEB(outbuf)->slow || GEB(inbuf)->slow ||
-	    !add_buffer_fast(GEB(outbuf), GEB(inbuf)))
+	struct ge_evbuffer *out = GEB(outbuf), *in = GEB(inbuf);
+	size_t n = in->total_len;
+	/* The chains leave in's front and join out's end (libevent checks
+	 * those freezes only). */
+	if (!hooked_end(out) || !quiet_front(in) || !add_buffer_fast(out, in))
 		r = goev_evbuffer_add_buffer(outbuf, inbuf);
+	else if (out != in)
+		end_added(out, n);
 	buf_unlock2(inbuf, outbuf);
 	return r;
 }
@@ -884,15 +917,15 @@ int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
 	int r;
 	struct ge_evbuffer *s_ = GEB(src), *d_ = GEB(dst);
 	/* Taking all of src is add_buffer (libevent does the same); here
-	 * when neither buffer has callbacks and the ends that change are not
-	 * frozen. A bufferevent's input, frozen at its end only, qualifies
-	 * as src: a filter's input filter takes from it so. */
+	 * when no callback needs to hear of it and the ends that change are
+	 * not frozen. A bufferevent's input, frozen at its end only,
+	 * qualifies as src: a filter's input filter takes from it so. */
 	size_t all = s_->total_len;
 	if (datlen >= all && all > 0 && all <= INT32_MAX && s_ != d_ &&
-	    !(s_->slow & ~GE_SLOW_FROZEN_END) && !(d_->slow & ~GE_SLOW_FROZEN_START) &&
-	    add_buffer_fast(d_, s_))
+	    quiet_front(s_) && hooked_end(d_) && add_buffer_fast(d_, s_)) {
 		r = (int)all;
-	else
+		end_added(d_, all);
+	} else
 		r = goev_evbuffer_remove_buffer(src, dst, datlen);
 	buf_unlock2(src, dst);
 	return r;

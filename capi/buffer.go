@@ -73,6 +73,16 @@ func init() {
 
 func buf(p unsafe.Pointer) *evbuffer.Buffer { return evbuffer.FromPointer(p) }
 
+// goev_evbuffer_changed runs p's callbacks for the change a C fast path
+// made and recorded in the head's counts (when an idle hook declined).
+//
+//export goev_evbuffer_changed
+func goev_evbuffer_changed(p unsafe.Pointer) {
+	if b := buf(p); b != nil {
+		b.ChangedOutside(1)
+	}
+}
+
 // bytesAt views C memory as a slice (nil for an empty extent). Callers keep
 // n within what a Go slice may describe (see maxSlice).
 func bytesAt(p unsafe.Pointer, n C.size_t) []byte {

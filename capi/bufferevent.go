@@ -24,6 +24,7 @@ void *ge_bev_current_base(void);
 void ge_bev_sock_readcb(int fd, short what, void *arg);
 void ge_bev_sock_writecb(int fd, short what, void *arg);
 extern void *ge_filt_read_hook, *ge_filt_write_hook;
+int ge_bev_out_added(void *bev);
 */
 import "C"
 
@@ -232,9 +233,12 @@ func (e evBuf) Watch(f func(origLen, added, deleted int)) bufferevent.Watch {
 
 // IdleWhileInserted lets the C fast paths skip w while ev is inserted (see
 // evbuffer.SetIdleWhileInserted).
-func (e evBuf) IdleWhileInserted(w bufferevent.Watch, ev *loop.Event) {
+// With a socket bufferevent's C handlers in use, the fast paths may also
+// add while ev is not inserted: ge_bev_out_added does the watcher's work.
+func (e evBuf) IdleWhileInserted(w bufferevent.Watch, ev *loop.Event, owner unsafe.Pointer) {
 	if ww, ok := w.(evWatch); ok {
-		e.b.SetIdleWhileInserted(ww.e, unsafe.Pointer(&ev.Cb.Flags))
+		e.b.SetIdleWhileInserted(ww.e, unsafe.Pointer(&ev.Cb.Flags),
+			unsafe.Pointer(C.ge_bev_out_added), owner)
 	}
 }
 

@@ -204,3 +204,23 @@ void ge_bev_sock_writecb(evutil_socket_t fd, short what, void *arg)
 out:
 	handler_decref(bev, p);
 }
+
+/* The socket kind's output watcher (core/bufferevent outbufChanged), as the
+ * idle hook of the bufferevent's output: data was added while ev_write is
+ * not inserted, so start writing if the bufferevent wants to. 0 leaves it
+ * to the Go watcher (a bufferevent without the C handlers). */
+int ge_bev_out_added(void *arg)
+{
+	struct bufferevent *bev = arg;
+	struct ge_bev_priv *p = bev_priv(bev);
+	if (!(p->flags & GE_BEVF_SOCK_C))
+		return 0;
+	if ((bev->enabled & EV_WRITE) && !p->write_suspended &&
+	    !event_pending(&bev->ev_write, EV_WRITE, NULL)) {
+		const struct timeval *tv = NULL;
+		if (bev->timeout_write.tv_sec || bev->timeout_write.tv_usec)
+			tv = &bev->timeout_write;
+		event_add(&bev->ev_write, tv);
+	}
+	return 1;
+}

@@ -41,7 +41,7 @@ struct ge_chain {
 #define GE_CHAIN_SPECIAL     0x00ffu
 
 /* The head of an evbuffer: what a `struct evbuffer *` points to. Only the
- * fields up to `idle_flags` are read by C; the Go core owns everything
+ * fields up to `idle_arg` are read by C; the Go core owns everything
  * after. */
 struct ge_evbuffer {
 	struct ge_chain *first;            /* 0 */
@@ -54,6 +54,8 @@ struct ge_evbuffer {
 	uint32_t flags;                    /* 52: EVBUFFER_FLAG_* */
 	void *lock;                        /* 56: lock object or NULL (C-managed) */
 	const uint16_t *idle_flags;        /* 64: see GE_SLOW_IDLE_WATCH */
+	int (*idle_hook)(void *);          /* 72: see GE_SLOW_IDLE_WATCH */
+	void *idle_arg;                    /* 80 */
 };
 
 /* Why the C fast paths must leave a buffer to Go (bits of `slow`, set by
@@ -62,7 +64,10 @@ struct ge_evbuffer {
  * IDLE_WATCH: the only callback is one that does nothing while the event
  * whose evcb_flags is at idle_flags is inserted (a socket bufferevent's
  * output watcher while its write event waits); then the fast paths may run
- * and clear the counts, as that callback's run would. */
+ * and clear the counts, as that callback's run would. With idle_hook set,
+ * paths that add may also run while the event is not inserted: after the
+ * change they call idle_hook(idle_arg), which does the watcher's work and
+ * returns nonzero, or returns 0, and the callbacks then run in Go. */
 #define GE_SLOW_CALLBACKS     0x1u
 #define GE_SLOW_FROZEN_START  0x2u
 #define GE_SLOW_FROZEN_END    0x4u
@@ -123,6 +128,8 @@ struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost);
 /* Read for the C handler into a buffer without callbacks: counts reset as
  * after any change; -2 (nothing done) when the tail is not plain. */
 int ge_bev_read_nocb(struct ge_evbuffer *b, int fd, int howmuch);
+/* A socket bufferevent's output watcher in C (the idle hook). */
+int ge_bev_out_added(void *bev);
 
 /* ---- process state ----------------------------------------------------- */
 

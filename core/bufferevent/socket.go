@@ -37,7 +37,7 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 		// pending, which is the steady state of a bulk writer: let
 		// appends skip it then. Only code holding the bufferevent's lock
 		// (which is the buffer's) deletes that event.
-		iw.IdleWhileInserted(b.sock.outWatch, &h.EvWrite)
+		iw.IdleWhileInserted(b.sock.outWatch, &h.EvWrite, unsafe.Pointer(h))
 	}
 	// Outside the bufferevent's own I/O the user may only consume input and
 	// only produce output, as in libevent.
@@ -78,8 +78,9 @@ func (b *BEV) outbufChanged(_, added, _ int) {
 // paths).
 type IdleWatchBuf interface {
 	// IdleWhileInserted declares that w does nothing while ev is
-	// inserted (event_pending on it would be true).
-	IdleWhileInserted(w Watch, ev *loop.Event)
+	// inserted (event_pending on it would be true); owner is the socket
+	// bufferevent w watches for (its header).
+	IdleWhileInserted(w Watch, ev *loop.Event, owner unsafe.Pointer)
 }
 
 func retriable(e unix.Errno) bool { return e == unix.EINTR || e == unix.EAGAIN }

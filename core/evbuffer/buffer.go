@@ -50,6 +50,12 @@ type Buffer struct {
 	// idleFlags points at the evcb_flags of the event whose insertion makes
 	// idleEntry a no-op (see SetIdleWhileInserted); nil when there is none.
 	idleFlags unsafe.Pointer
+	// idleHook, when set, is a C function int (*)(void *idleArg) that does
+	// what idleEntry would do after data was added while the event is not
+	// inserted, so that the C fast paths may add then too (nonzero: done;
+	// zero: the callbacks must run after all).
+	idleHook unsafe.Pointer
+	idleArg  unsafe.Pointer
 
 	// ---- Go-private from here on.
 	state     uint32 // st* bits

@@ -126,7 +126,7 @@ func (b *Buffer) RemoveCBEntry(e *CBEntry) int {
 
 func (b *Buffer) unlinkCallback(e *CBEntry) {
 	if e == b.idleEntry {
-		b.idleEntry, b.idleFlags = nil, nil
+		b.idleEntry, b.idleFlags, b.idleHook, b.idleArg = nil, nil, nil, nil
 	}
 	*e.prev = e.next
 	if e.next != nil {
@@ -206,8 +206,12 @@ func (b *Buffer) DeferCallbacks(base uintptr) int {
 // outlives e) is at evFlags is inserted: the C fast paths may then change b
 // without running it (see updateSlow). Callers guarantee that only code
 // holding b's lock deletes that event.
-func (b *Buffer) SetIdleWhileInserted(e *CBEntry, evFlags unsafe.Pointer) {
-	b.idleEntry, b.idleFlags = e, evFlags
+//
+// hook and arg (may be nil) are a C function and its argument that do what
+// e would do after an addition while the event is not inserted; with them
+// the C fast paths may add to the end at any time (see Buffer.idleHook).
+func (b *Buffer) SetIdleWhileInserted(e *CBEntry, evFlags, hook, arg unsafe.Pointer) {
+	b.idleEntry, b.idleFlags, b.idleHook, b.idleArg = e, evFlags, hook, arg
 	b.updateSlow()
 }
 

@@ -408,7 +408,7 @@ func TestSlowBits(t *testing.T) {
 	var flags uint16
 	w := b.AddGoCallback(func(*Buffer, CBInfo) {})
 	want(slowCallbacks)
-	b.SetIdleWhileInserted(w, unsafe.Pointer(&flags))
+	b.SetIdleWhileInserted(w, unsafe.Pointer(&flags), nil, nil)
 	want(slowIdleWatch)
 	other := b.AddGoCallback(func(*Buffer, CBInfo) {})
 	want(slowCallbacks)
@@ -422,9 +422,37 @@ func TestSlowBits(t *testing.T) {
 
 	// Deferred callbacks are queued even when they would do nothing.
 	w = b.AddGoCallback(func(*Buffer, CBInfo) {})
-	b.SetIdleWhileInserted(w, unsafe.Pointer(&flags))
+	b.SetIdleWhileInserted(w, unsafe.Pointer(&flags), nil, nil)
 	b.DeferCallbacks(1)
 	want(slowCallbacks)
 	b.RemoveCBEntry(w)
 	want(0)
+}
+
+// Disabled callbacks would only clear the counts, which the fast paths do:
+// they do not make a buffer slow, unless it defers (the run is queued all
+// the same).
+func TestSlowIgnoresDisabledCallbacks(t *testing.T) {
+	b := New()
+	defer b.Free()
+	want := func(s uint32) {
+		t.Helper()
+		if b.slow != s {
+			t.Fatalf("slow = %#x, want %#x", b.slow, s)
+		}
+	}
+	var flags uint16
+	idle := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	b.SetIdleWhileInserted(idle, unsafe.Pointer(&flags), nil, nil)
+	w := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	want(slowCallbacks)
+	b.CBClearFlags(w, CBEnabled)
+	want(slowIdleWatch)
+	b.CBClearFlags(idle, CBEnabled)
+	want(0)
+	b.CBSetFlags(w, CBEnabled)
+	want(slowCallbacks)
+	b.CBClearFlags(w, CBEnabled)
+	b.DeferCallbacks(1)
+	want(slowCallbacks)
 }

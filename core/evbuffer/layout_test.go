@@ -23,6 +23,8 @@ func TestLayoutMatchesGoeventH(t *testing.T) {
 		{"flags", unsafe.Offsetof(b.flags), 52},
 		{"lock", unsafe.Offsetof(b.lock), 56},
 		{"idle_flags", unsafe.Offsetof(b.idleFlags), 64},
+		{"idle_hook", unsafe.Offsetof(b.idleHook), 72},
+		{"idle_arg", unsafe.Offsetof(b.idleArg), 80},
 	}
 	for _, f := range head {
 		if f.got != f.want {
