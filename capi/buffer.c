@@ -162,7 +162,8 @@ static inline void no_callbacks(struct ge_evbuffer *b)
  * so the flag cannot drop while the caller's change is under way. */
 static inline int idle_quiet(const struct ge_evbuffer *b)
 {
-	return (__atomic_load_n(b->idle_flags, __ATOMIC_RELAXED) &
+	/* No event (a pair end's watcher): never idle, only hooked. */
+	return b->idle_flags && (__atomic_load_n(b->idle_flags, __ATOMIC_RELAXED) &
 	    EVLIST_INSERTED) != 0;
 }
 
@@ -650,6 +651,11 @@ static int add_buffer_fast(struct ge_evbuffer *out, struct ge_evbuffer *in)
 	no_callbacks(in);
 	no_callbacks(out);
 	return 1;
+}
+
+int ge_buf_move_all(struct ge_evbuffer *dst, struct ge_evbuffer *src)
+{
+	return add_buffer_fast(dst, src);
 }
 
 int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)

@@ -24,7 +24,6 @@ void *ge_bev_current_base(void);
 void ge_bev_sock_readcb(int fd, short what, void *arg);
 void ge_bev_sock_writecb(int fd, short what, void *arg);
 extern void *ge_filt_read_hook, *ge_filt_write_hook;
-int ge_bev_out_added(void *bev);
 */
 import "C"
 
@@ -62,6 +61,7 @@ func init() {
 		Warn:        logWarn,
 		SockReadFn:  unsafe.Pointer(C.ge_bev_sock_readcb),
 		SockWriteFn: unsafe.Pointer(C.ge_bev_sock_writecb),
+		DeferredFn:  unsafe.Pointer(C.ge_bev_deferred_run),
 	})
 	// The filter's hooks, which the C handlers recognise.
 	C.ge_filt_read_hook, C.ge_filt_write_hook = bufferevent.FilterHooks()
@@ -175,7 +175,20 @@ func (d deferredAdapter) Cancel(base unsafe.Pointer) {
 }
 
 func (d deferredAdapter) SetPriority(pri int) { d.d.SetPriority(uint8(pri)) }
-func (d deferredAdapter) Free()               { d.d.Free() }
+
+func (d deferredAdapter) CallbackPtr() unsafe.Pointer {
+	if d.d == nil {
+		return nil
+	}
+	return d.d.CallbackPtr()
+}
+
+func (d deferredAdapter) SetCallback(fn, arg unsafe.Pointer) {
+	if d.d != nil {
+		d.d.SetCFunc(fn, arg)
+	}
+}
+func (d deferredAdapter) Free() { d.d.Free() }
 
 func (loopAdapter) Finalize(ev *loop.Event, also []*loop.Event, fn, arg unsafe.Pointer) {
 	for _, e := range also {
@@ -239,6 +252,14 @@ func (e evBuf) IdleWhileInserted(w bufferevent.Watch, ev *loop.Event, owner unsa
 	if ww, ok := w.(evWatch); ok {
 		e.b.SetIdleWhileInserted(ww.e, unsafe.Pointer(&ev.Cb.Flags),
 			unsafe.Pointer(C.ge_bev_out_added), owner)
+	}
+}
+
+// PairWatch lets the C fast paths add to a pair end's output and move the
+// data to the partner themselves (ge_bev_pair_out_added).
+func (e evBuf) PairWatch(w bufferevent.Watch, owner unsafe.Pointer) {
+	if ww, ok := w.(evWatch); ok {
+		e.b.SetIdleWhileInserted(ww.e, nil, unsafe.Pointer(C.ge_bev_pair_out_added), owner)
 	}
 }
 

@@ -128,3 +128,25 @@ func goev_bev_filter_after_read(bev unsafe.Pointer) {
 		b.FilterAfterRead()
 	}
 }
+
+//export goev_bev_schedule_deferred
+func goev_bev_schedule_deferred(bev unsafe.Pointer) {
+	if b := bevAt(bev); b != nil {
+		b.ScheduleDeferred()
+	}
+}
+
+//export goev_bev_run_deferred
+func goev_bev_run_deferred(bev unsafe.Pointer) {
+	if b := bevAt(bev); b != nil {
+		b.RunDeferred()
+	}
+}
+
+// goev_bev_call_layer_event runs an event callback that is a Go slot (a
+// filter's hook on its underlying bufferevent).
+//
+//export goev_bev_call_layer_event
+func goev_bev_call_layer_event(bev, fn unsafe.Pointer, what C.short, arg unsafe.Pointer, err C.int) {
+	bufferevent.CallEvent(fn, bev, int16(what), arg, int32(err))
+}

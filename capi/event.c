@@ -143,6 +143,7 @@ struct event_base *ge_current_base;
 #define GE_CLOSURE_EVENT 0
 #define GE_CLOSURE_EVENT_SIGNAL 1
 #define GE_CLOSURE_EVENT_PERSIST 2
+#define GE_CLOSURE_CB_SELF 3
 #define GE_LIST_QUEUED (EVLIST_TIMEOUT | EVLIST_INSERTED | EVLIST_ACTIVE | \
 	EVLIST_ACTIVE_LATER | EVLIST_FINALIZING)
 #define GE_DEL_NOBLOCK 0
@@ -965,6 +966,52 @@ static inline void queue_remove_active(struct ge_base *b, struct event_callback 
 	cbq_set_prev(cb, NULL);
 }
 
+/* queueInsertActiveLater: active at the next iteration. */
+static inline void queue_insert_active_later(struct ge_base *b, struct event_callback *cb)
+{
+	if (cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))
+		return;
+	if (!(cb->evcb_flags & EVLIST_INTERNAL)) {
+		if (++b->event_count > b->event_count_max)
+			b->event_count_max = b->event_count;
+	}
+	cb->evcb_flags |= EVLIST_ACTIVE_LATER;
+	if (++b->count_active > b->count_active_max)
+		b->count_active_max = b->count_active;
+	struct ge_cbq *q = &b->later;
+	cb->evcb_active_next.tqe_next = NULL;
+	cbq_set_prev(cb, q->tail);
+	if (q->tail)
+		q->tail->evcb_active_next.tqe_next = cb;
+	else
+		q->head = cb;
+	q->tail = cb;
+}
+
+/* core/loop's maxDeferredsQueued. */
+#define GE_MAX_DEFERREDS_QUEUED 32
+
+/* Base.Schedule for a deferred callback on a lock-free base: 1 newly
+ * queued, 0 queued already, -1 when Go must do it. */
+int ge_schedule_deferred(void *base, struct event_callback *cb)
+{
+	struct ge_base *b = base;
+	if (!b || b->magic != GE_BASE_MAGIC || b->lockable || b->waiting ||
+	    (cb->evcb_flags & EVLIST_ACTIVE_LATER))
+		return -1;
+	if (b->n_deferreds > GE_MAX_DEFERREDS_QUEUED) {
+		if (cb->evcb_flags & EVLIST_ACTIVE)
+			return 0;
+		queue_insert_active_later(b, cb);
+		return 1;
+	}
+	if (cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_FINALIZING))
+		return 0;
+	queue_insert_active(b, cb);
+	b->n_deferreds++;
+	return 1;
+}
+
 /* event_active on a lock-free base, when it needs nothing but the queues.
  * Returns 1 if done, 0 if Go must do it. */
 static inline int active_in_c(struct event *ev, int res)
@@ -1000,7 +1047,13 @@ static inline int runs_in_c(const struct event_callback *cb)
 	uint16_t fl = cb->evcb_flags;
 	const struct event *ev = (const struct event *)(const void *)cb;
 	uintptr_t fn = (uintptr_t)cb->evcb_cb_union.evcb_callback;
-	if (!(fl & EVLIST_INIT) || (fn >= ge_gocb_lo && fn < ge_gocb_hi))
+	if (fn >= ge_gocb_lo && fn < ge_gocb_hi)
+		return 0;
+	/* A deferred callback given a C function (a bufferevent's, see
+	 * core/loop Deferred.SetCFunc) runs here; its Go twin in Go's loop. */
+	if (cb->evcb_closure == GE_CLOSURE_CB_SELF)
+		return fn != 0 && !(fl & (EVLIST_INIT | EVLIST_FINALIZING));
+	if (!(fl & EVLIST_INIT))
 		return 0;
 	switch (cb->evcb_closure) {
 	case GE_CLOSURE_EVENT:
@@ -1033,14 +1086,16 @@ int ge_run_queue(void *base, int pri, int max_to_process)
 			break;
 		if (runs_in_c(cb)) {
 			struct event *ev = (struct event *)(void *)cb;
-			event_callback_fn fn = cb->evcb_cb_union.evcb_callback;
 			queue_remove_active(b, cb);
 			if (!(cb->evcb_flags & EVLIST_INTERNAL))
 				count++;
 			b->current = cb;
 			b->current_waiters = 0;
 			base_unlock(b);
-			fn(ev->ev_fd, ev->ev_res, cb->evcb_arg);
+			if (cb->evcb_closure == GE_CLOSURE_CB_SELF)
+				cb->evcb_cb_union.evcb_selfcb(cb, cb->evcb_arg);
+			else
+				cb->evcb_cb_union.evcb_callback(ev->ev_fd, ev->ev_res, cb->evcb_arg);
 			base_lock(b);
 			b->current = NULL;
 			/* Threads whose event_del waits for this callback. */

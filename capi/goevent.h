@@ -104,6 +104,12 @@ struct ge_bev_priv {
 	int64_t max_write;        /* 432: max single write */
 	void *filt_in;            /* 440: a filter's C input filter */
 	void *filt_ctx;           /* 448: and its context */
+	void *partner;            /* 456: a pair end's partner */
+	void *deferred_cb;        /* 464: struct event_callback * */
+	uint8_t readcb_pending;   /* 472: waiting for the deferred run */
+	uint8_t writecb_pending;  /* 473 */
+	int16_t eventcb_pending;  /* 474 */
+	int32_t errno_pending;    /* 476 */
 };
 #define GE_BEVF_SOCK_C      0x1u /* socket kind, C handlers installed */
 #define GE_BEVF_CONNECTING  0x2u
@@ -130,6 +136,17 @@ struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost);
 int ge_bev_read_nocb(struct ge_evbuffer *b, int fd, int howmuch);
 /* A socket bufferevent's output watcher in C (the idle hook). */
 int ge_bev_out_added(void *bev);
+/* evbuffer_add_buffer(dst, src) on plain chains, for buffers whose
+ * callbacks the caller answers for: 1 done, 0 nothing done. */
+int ge_buf_move_all(struct ge_evbuffer *dst, struct ge_evbuffer *src);
+/* A pair end's output watcher in C (the idle hook). */
+int ge_bev_pair_out_added(void *bev);
+/* Queues a deferred callback on a lock-free base (event.c): 1 newly, 0
+ * queued already, -1 Go must do it. */
+struct event_callback;
+int ge_schedule_deferred(void *base, struct event_callback *cb);
+/* A bufferevent's deferred callback run in C (bufferevent_sock.c). */
+void ge_bev_deferred_run(struct event_callback *cb, void *bev);
 
 /* ---- process state ----------------------------------------------------- */
 

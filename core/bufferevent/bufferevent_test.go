@@ -50,6 +50,11 @@ func TestHeaderLayout(t *testing.T) {
 		{"max_write", unsafe.Offsetof(h.MaxWrite), OffMaxWrite},
 		{"filt_in", unsafe.Offsetof(h.FiltIn), OffFiltIn},
 		{"filt_ctx", unsafe.Offsetof(h.FiltCtx), OffFiltCtx},
+		{"partner", unsafe.Offsetof(h.Partner), OffPartner},
+		{"deferred_cb", unsafe.Offsetof(h.DeferredCb), OffDeferredCb},
+		{"readcb_pending", unsafe.Offsetof(h.ReadcbPending), OffReadcbPending},
+		{"eventcb_pending", unsafe.Offsetof(h.EventcbPending), OffEventcbPending},
+		{"errno_pending", unsafe.Offsetof(h.ErrnoPending), OffErrnoPending},
 	}
 	for _, c := range checks {
 		if c.got != c.off {

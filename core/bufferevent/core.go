@@ -42,12 +42,6 @@ type BEV struct {
 
 	options int
 
-	// Deferred callback state: what is waiting for the deferred run.
-	readcbPending  bool
-	writecbPending bool
-	eventcbPending int16
-	errnoPending   int32
-
 	connectionRefused bool
 	dnsError          int
 
@@ -228,6 +222,10 @@ func newCommon(base unsafe.Pointer, ops Ops, options int) *BEV {
 	b.handle = handles.Put(b)
 	h.Handle = b.handle
 	b.deferred = env.Loop.NewDeferred(env.Loop.NPriorities(base)/2, b.runDeferred)
+	if env.DeferredFn != nil {
+		b.deferred.SetCallback(env.DeferredFn, p)
+	}
+	h.DeferredCb = b.deferred.CallbackPtr()
 	b.in.SetParent(uintptr(b.handle))
 	b.out.SetParent(uintptr(b.handle))
 	return b
@@ -269,7 +267,7 @@ func (b *BEV) RunReadCB(options int) {
 		return
 	}
 	if (b.options|options)&OptDeferCallbacks != 0 {
-		b.readcbPending = true
+		b.h.ReadcbPending = true
 		b.scheduleDeferred()
 		return
 	}
@@ -283,7 +281,7 @@ func (b *BEV) RunWriteCB(options int) {
 		return
 	}
 	if (b.options|options)&OptDeferCallbacks != 0 {
-		b.writecbPending = true
+		b.h.WritecbPending = true
 		b.scheduleDeferred()
 		return
 	}
@@ -297,8 +295,8 @@ func (b *BEV) RunEventCB(what int16, options int, errno int32) {
 		return
 	}
 	if (b.options|options)&OptDeferCallbacks != 0 {
-		b.eventcbPending |= what
-		b.errnoPending = errno
+		b.h.EventcbPending |= what
+		b.h.ErrnoPending = errno
 		b.scheduleDeferred()
 		return
 	}
@@ -353,6 +351,16 @@ func (b *BEV) InbufWMCheck() {
 	b.Unlock()
 }
 
+// ScheduleDeferred is scheduleDeferred for capi, which holds no lock.
+func (b *BEV) ScheduleDeferred() {
+	b.Lock()
+	b.scheduleDeferred()
+	b.Unlock()
+}
+
+// RunDeferred is runDeferred, for capi's C loop.
+func (b *BEV) RunDeferred() { b.runDeferred() }
+
 // runDeferred runs the callbacks queued while BEV_OPT_DEFER_CALLBACKS (or a
 // deferred trigger) was in effect, in libevent's order: connected first,
 // then read, write, and the remaining events.
@@ -369,25 +377,25 @@ func (b *BEV) runDeferred() {
 		}
 	}
 	h := b.h
-	if b.eventcbPending&EventConnected != 0 && h.ErrorCB != nil {
-		b.eventcbPending &^= EventConnected
+	if b.h.EventcbPending&EventConnected != 0 && h.ErrorCB != nil {
+		b.h.EventcbPending &^= EventConnected
 		fn, a := h.ErrorCB, h.CBArg
 		call(func() { env.CallEvent(fn, unsafe.Pointer(h), EventConnected, a, -1) })
 	}
-	if b.readcbPending && h.ReadCB != nil {
-		b.readcbPending = false
+	if b.h.ReadcbPending && h.ReadCB != nil {
+		b.h.ReadcbPending = false
 		fn, a := h.ReadCB, h.CBArg
 		call(func() { env.CallData(fn, unsafe.Pointer(h), a) })
 		b.inbufWMCheck()
 	}
-	if b.writecbPending && h.WriteCB != nil {
-		b.writecbPending = false
+	if b.h.WritecbPending && h.WriteCB != nil {
+		b.h.WritecbPending = false
 		fn, a := h.WriteCB, h.CBArg
 		call(func() { env.CallData(fn, unsafe.Pointer(h), a) })
 	}
-	if b.eventcbPending != 0 && h.ErrorCB != nil {
-		what, e := b.eventcbPending, b.errnoPending
-		b.eventcbPending, b.errnoPending = 0, 0
+	if b.h.EventcbPending != 0 && h.ErrorCB != nil {
+		what, e := b.h.EventcbPending, b.h.ErrnoPending
+		b.h.EventcbPending, b.h.ErrnoPending = 0, 0
 		fn, a := h.ErrorCB, h.CBArg
 		call(func() { env.CallEvent(fn, unsafe.Pointer(h), what, a, e) })
 	}

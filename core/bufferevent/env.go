@@ -79,6 +79,12 @@ type Deferred interface {
 	SetPriority(pri int)
 	// Free releases it; it must not be queued.
 	Free()
+	// CallbackPtr is its struct event_callback in the loop's queues (nil
+	// for loops that have none); SetCallback makes a C loop that runs the
+	// queue call fn(cb, arg) for it instead of the Go function (the loop
+	// written in Go still runs the Go function).
+	CallbackPtr() unsafe.Pointer
+	SetCallback(fn, arg unsafe.Pointer)
 }
 
 // Buf is what a bufferevent needs from an evbuffer.
@@ -140,6 +146,10 @@ type Env struct {
 	// case without entering Go and call SockReadCB/SockWriteCB for the
 	// rest). Nil: the Go handlers are used directly.
 	SockReadFn, SockWriteFn unsafe.Pointer
+	// DeferredFn, when set, is a C function that does what runDeferred
+	// does, installed as every bufferevent's deferred callback for the C
+	// loop (see Deferred.SetCallback).
+	DeferredFn unsafe.Pointer
 	// Warn logs one warning line.
 	Warn func(msg string)
 }

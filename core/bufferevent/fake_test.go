@@ -141,6 +141,9 @@ func (d *fakeDeferred) Cancel(unsafe.Pointer) {
 
 func (d *fakeDeferred) SetPriority(int) {}
 
+func (d *fakeDeferred) CallbackPtr() unsafe.Pointer        { return nil }
+func (d *fakeDeferred) SetCallback(fn, arg unsafe.Pointer) {}
+
 func (d *fakeDeferred) Free() {
 	if d.queued {
 		panic("freeing a queued deferred callback")

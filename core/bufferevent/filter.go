@@ -128,6 +128,11 @@ func (b *BEV) FilterAfterRead() {
 // filter's hook on its underlying runs the filter, anything else is C.
 func CallData(fn, bev, arg unsafe.Pointer) { env.CallData(fn, bev, arg) }
 
+// CallEvent is CallData for event callbacks.
+func CallEvent(fn, bev unsafe.Pointer, what int16, arg unsafe.Pointer, errno int32) {
+	env.CallEvent(fn, bev, what, arg, errno)
+}
+
 // NewFilter is bufferevent_filter_new. freeCtx (may be nil) runs when the
 // filter is destroyed.
 func NewFilter(u *BEV, input, output FilterFunc, options int, freeCtx func()) *BEV {

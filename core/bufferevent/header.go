@@ -110,6 +110,16 @@ type Header struct {
 	// (FlagFilterC).
 	FiltIn  unsafe.Pointer // 440
 	FiltCtx unsafe.Pointer // 448
+	// Partner is a pair end's partner (nil otherwise, or once unlinked).
+	Partner unsafe.Pointer // 456
+	// DeferredCb is the struct event_callback of the bufferevent's
+	// deferred callback, which capi schedules and runs in C too.
+	DeferredCb unsafe.Pointer // 464
+	// What waits for the deferred run (BEV_OPT_DEFER_CALLBACKS).
+	ReadcbPending  bool  // 472
+	WritecbPending bool  // 473
+	EventcbPending int16 // 474: BEV_EVENT_* bits
+	ErrnoPending   int32 // 476
 }
 
 // Header flags (Header.Flags).
@@ -146,6 +156,11 @@ const (
 	OffMaxWrite       = 432
 	OffFiltIn         = 440
 	OffFiltCtx        = 448
+	OffPartner        = 456
+	OffDeferredCb     = 464
+	OffReadcbPending  = 472
+	OffEventcbPending = 474
+	OffErrnoPending   = 476
 )
 
 func (b *BEV) connecting() bool { return b.h.Flags&FlagConnecting != 0 }

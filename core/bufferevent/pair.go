@@ -79,6 +79,7 @@ func NewPair(base unsafe.Pointer, options int) (*BEV, *BEV) {
 	}
 	pairOf(b1).partner = b2
 	pairOf(b2).partner = b1
+	b1.h.Partner, b2.h.Partner = b2.Pointer(), b1.Pointer()
 	// Outside a transfer the user may only take from the input and only
 	// add to the output, as with sockets.
 	for _, b := range []*BEV{b1, b2} {
@@ -100,6 +101,9 @@ func newPairEnd(base unsafe.Pointer, options int) *BEV {
 		return nil
 	}
 	p.outWatch = b.out.Watch(func(_, added, deleted int) { b.pairOutbufChanged(added, deleted) })
+	if iw, ok := b.out.(IdleWatchBuf); ok && p.outWatch != nil {
+		iw.PairWatch(p.outWatch, b.Pointer())
+	}
 	b.InitGenericTimeouts()
 	return b
 }
@@ -220,11 +224,13 @@ func (*pairOps) Disable(b *BEV, what int16) int {
 
 // Unlink cuts the link both ways. libevent 2.1.12 tells the partner
 // nothing: it only finds bufferevent_pair_get_partner returning NULL.
-func (p *pairOps) Unlink(*BEV) {
+func (p *pairOps) Unlink(b *BEV) {
 	if p.partner != nil {
 		p.unlinked = p.partner
 		pairOf(p.partner).partner = nil
+		p.partner.h.Partner = nil
 		p.partner = nil
+		b.h.Partner = nil
 	}
 }
 

@@ -74,13 +74,16 @@ func (b *BEV) outbufChanged(_, added, _ int) {
 }
 
 // IdleWatchBuf is implemented by buffers whose fast paths can skip a watch
-// while an event is inserted (capi's evbuffers; the test fakes have no fast
-// paths).
+// while an event is inserted, or run a C twin of it (capi's evbuffers; the
+// test fakes have no fast paths).
 type IdleWatchBuf interface {
 	// IdleWhileInserted declares that w does nothing while ev is
 	// inserted (event_pending on it would be true); owner is the socket
 	// bufferevent w watches for (its header).
 	IdleWhileInserted(w Watch, ev *loop.Event, owner unsafe.Pointer)
+	// PairWatch declares that w is the output watcher of the pair end
+	// owner, which the C fast paths may run themselves.
+	PairWatch(w Watch, owner unsafe.Pointer)
 }
 
 func retriable(e unix.Errno) bool { return e == unix.EINTR || e == unix.EAGAIN }
@@ -117,6 +120,10 @@ func sockReadCB(fd int32, what int16, arg unsafe.Pointer) {
 	if b.h.ReadSuspended != 0 {
 		return
 	}
+	// libevent hands the limit to evbuffer_read as an int: a larger
+	// max_single_read wraps (2^32+7 reads 7 bytes, 2^40 reads none,
+	// which then counts as EOF). Programs see that, so it is kept.
+	howmuch = int(int32(howmuch))
 	b.in.Unfreeze(false)
 	n, err := b.in.ReadFd(int(fd), howmuch)
 	b.in.Freeze(false)

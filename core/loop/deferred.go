@@ -58,6 +58,15 @@ func (d *Deferred) run() {
 	}
 }
 
+// CallbackPtr is d's struct event_callback, as the queues hold it.
+func (d *Deferred) CallbackPtr() unsafe.Pointer { return unsafe.Pointer(&d.cb) }
+
+// SetCFunc stores a C function void (*)(struct event_callback *, void *) and
+// its argument in d's callback: a C loop running the queue (capi/event.c)
+// calls it instead of handing d back to Go. It must do what d's Go function
+// does; Go's own loop keeps calling the Go function.
+func (d *Deferred) SetCFunc(fn, arg unsafe.Pointer) { d.cb.Fn, d.cb.Arg = fn, arg }
+
 // SetPriority is event_deferred_cb_set_priority_ (only while not scheduled).
 func (d *Deferred) SetPriority(pri uint8) { d.cb.Pri = pri }
 
