@@ -925,18 +925,18 @@ static inline struct ge_cbq *queue_for(struct ge_base *b, unsigned pri)
 	return &b->active[pri];
 }
 
-static inline void queue_insert_active(struct ge_base *b, struct event_callback *cb)
+/* Counts cb into a queue (incCount and the active counters) and appends
+ * it to q with the given list flag. */
+static inline void queue_push(struct ge_base *b, struct ge_cbq *q, struct event_callback *cb,
+    uint16_t flag)
 {
-	if (cb->evcb_flags & EVLIST_ACTIVE)
-		return;
 	if (!(cb->evcb_flags & EVLIST_INTERNAL)) {
 		if (++b->event_count > b->event_count_max)
 			b->event_count_max = b->event_count;
 	}
-	cb->evcb_flags |= EVLIST_ACTIVE;
+	cb->evcb_flags |= flag;
 	if (++b->count_active > b->count_active_max)
 		b->count_active_max = b->count_active;
-	struct ge_cbq *q = queue_for(b, cb->evcb_pri);
 	cb->evcb_active_next.tqe_next = NULL;
 	cbq_set_prev(cb, q->tail);
 	if (q->tail)
@@ -944,6 +944,13 @@ static inline void queue_insert_active(struct ge_base *b, struct event_callback 
 	else
 		q->head = cb;
 	q->tail = cb;
+}
+
+static inline void queue_insert_active(struct ge_base *b, struct event_callback *cb)
+{
+	if (cb->evcb_flags & EVLIST_ACTIVE)
+		return;
+	queue_push(b, queue_for(b, cb->evcb_pri), cb, EVLIST_ACTIVE);
 }
 
 static inline void queue_remove_active(struct ge_base *b, struct event_callback *cb)
@@ -971,21 +978,7 @@ static inline void queue_insert_active_later(struct ge_base *b, struct event_cal
 {
 	if (cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))
 		return;
-	if (!(cb->evcb_flags & EVLIST_INTERNAL)) {
-		if (++b->event_count > b->event_count_max)
-			b->event_count_max = b->event_count;
-	}
-	cb->evcb_flags |= EVLIST_ACTIVE_LATER;
-	if (++b->count_active > b->count_active_max)
-		b->count_active_max = b->count_active;
-	struct ge_cbq *q = &b->later;
-	cb->evcb_active_next.tqe_next = NULL;
-	cbq_set_prev(cb, q->tail);
-	if (q->tail)
-		q->tail->evcb_active_next.tqe_next = cb;
-	else
-		q->head = cb;
-	q->tail = cb;
+	queue_push(b, &b->later, cb, EVLIST_ACTIVE_LATER);
 }
 
 /* core/loop's maxDeferredsQueued. */
