@@ -1357,7 +1357,7 @@ static int read_expand(struct ge_evbuffer *b, size_t datlen)
  * (for_cb) the bytes read are added to n_add_for_cb for the caller to
  * report; without, the counts are reset as after every change. */
 static inline int read_chains(struct ge_evbuffer *b, int fd, int howmuch,
-    int for_cb)
+    int for_cb, int raw)
 {
 	int n = GE_MAX_READ;
 	if (ioctl(fd, FIONREAD, &n) < 0)
@@ -1390,7 +1390,10 @@ static inline int read_chains(struct ge_evbuffer *b, int fd, int howmuch,
 		so_far += avail;
 	}
 
-	ssize_t got = readv(fd, vecs, nvecs);
+	/* raw: a bufferevent's read of a ready fd, which cannot block (see
+	 * GE_SYS_READV); evbuffer_read may be given a blocking fd and keeps
+	 * libc's cancellation point. */
+	ssize_t got = raw ? GE_SYS_READV(fd, vecs, nvecs) : readv(fd, vecs, nvecs);
 	if (got <= 0)
 		return (int)got; /* the prepared space stays, as in libevent */
 
@@ -1423,7 +1426,7 @@ static inline int read_chains(struct ge_evbuffer *b, int fd, int howmuch,
  * plain. */
 static int read_fast(struct ge_evbuffer *b, int fd, int howmuch)
 {
-	return read_chains(b, fd, howmuch, 0);
+	return read_chains(b, fd, howmuch, 0, 0);
 }
 
 int evbuffer_read(struct evbuffer *buf, evutil_socket_t fd, int howmuch)
@@ -1571,7 +1574,7 @@ int ge_bev_read_nocb(struct ge_evbuffer *b, int fd, int howmuch)
 {
 	if (!read_tail_plain(b))
 		return -2;
-	return read_chains(b, fd, howmuch, 0);
+	return read_chains(b, fd, howmuch, 0, 1);
 }
 
 /* core/evbuffer's Read on a buffer whose tail is plain. */
@@ -1583,7 +1586,7 @@ struct ge_bev_io ge_bev_read(uintptr_t buf, int fd, int howmuch)
 		r.how = GE_BEV_IO_FALLBACK;
 		return r;
 	}
-	r.n = read_chains(b, fd, howmuch, 1);
+	r.n = read_chains(b, fd, howmuch, 1, 1);
 	if (r.n < 0)
 		r.err = errno;
 	return r;
@@ -1628,7 +1631,7 @@ struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost)
 	memset(&msg, 0, sizeof msg);
 	msg.msg_iov = iov;
 	msg.msg_iovlen = (size_t)i;
-	ssize_t sent = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	ssize_t sent = GE_SYS_SENDMSG(fd, &msg, MSG_NOSIGNAL);
 	if (sent < 0) {
 		if (errno == ENOTSOCK)
 			r.how = GE_BEV_IO_FALLBACK;

@@ -1732,7 +1732,11 @@ static int loop_in_c(struct ge_base *b, int flags)
 		b->tv_cache.tv_sec = 0;
 		b->waiting = 1;
 		base_unlock(b);
-		int n = epoll_wait(b->epfd, b->ep_events, (int)b->ep_cap, timeout_ms);
+		/* A wait that cannot block skips libc's cancellation
+		 * bookkeeping (see GE_SYS_READV in goevent.h). */
+		int n = timeout_ms == 0 ?
+		    (int)syscall(SYS_epoll_wait, b->epfd, b->ep_events, (int)b->ep_cap, 0) :
+		    epoll_wait(b->epfd, b->ep_events, (int)b->ep_cap, timeout_ms);
 		int e = errno;
 		base_lock(b);
 		b->waiting = 0;

@@ -88,6 +88,22 @@ static inline int ge_is_go_fn(const void *fn)
 	return (uintptr_t)fn >= ge_gocb_lo && (uintptr_t)fn < ge_gocb_hi;
 }
 
+/* ---- system calls on the hot paths --------------------------------------
+ *
+ * glibc makes readv, writev, sendmsg and epoll_wait cancellation points:
+ * in a process with more than one thread (goevent's always has the Go
+ * runtime's) each call then brackets the system call with two atomic
+ * updates of the thread's cancellation state, which a single-threaded
+ * libevent program never pays. On non-blocking fds, and for epoll_wait
+ * with a zero timeout, these calls never block, so they are made with
+ * syscall(2) instead; a pending pthread_cancel then takes effect at the
+ * loop's next blocking epoll_wait, which stays a cancellation point. */
+#include <sys/syscall.h>
+#include <unistd.h>
+#define GE_SYS_READV(fd, iov, n) ((ssize_t)syscall(SYS_readv, (fd), (iov), (n)))
+#define GE_SYS_WRITEV(fd, iov, n) ((ssize_t)syscall(SYS_writev, (fd), (iov), (n)))
+#define GE_SYS_SENDMSG(fd, msg, fl) ((ssize_t)syscall(SYS_sendmsg, (fd), (msg), (fl)))
+
 /* ---- bufferevents ------------------------------------------------------ */
 
 /* The private area after the public 392 bytes of struct bufferevent
