@@ -269,10 +269,14 @@ func (b *Base) runBatch(c *Callback, pri, maxToProcess int) int {
 }
 
 // runsInGo reports whether running cb calls Go code in any case: it is a
-// deferred callback or an event whose callback is a Go one. A C
-// QueueRunner never runs such a callback itself.
+// deferred callback without a C function (SetCFunc) or an event whose
+// callback is a Go one. A C QueueRunner never runs such a callback itself;
+// a batch of Go callbacks stops before anything else, so that C runs it.
 func runsInGo(cb *Callback) bool {
-	return cb.Flags&ListInit == 0 || goCallbackAt(cb.Fn) != nil
+	if cb.Flags&ListInit == 0 {
+		return cb.Closure != ClosureCbSelf || cb.Fn == nil || goCallbackAt(cb.Fn) != nil
+	}
+	return goCallbackAt(cb.Fn) != nil
 }
 
 // persistClosure re-arms a persistent event's timeout before running it:
