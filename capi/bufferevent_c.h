@@ -1,0 +1,40 @@
+/*
+ * bufferevent_c.h: what capi's C bufferevent paths share (bufferevent_cb.c
+ * runs and defers the user's callbacks; bufferevent_sock.c, the filter's
+ * read step and the pair transfer use it). Internal to capi.
+ */
+#ifndef GE_BUFFEREVENT_C_H
+#define GE_BUFFEREVENT_C_H
+
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
+
+#include "goevent.h"
+#include "_cgo_export.h"
+
+/* The private area after the public struct (struct ge_bev_priv). */
+static inline struct ge_bev_priv *bev_priv(struct bufferevent *bev)
+{
+	return (struct ge_bev_priv *)(void *)((char *)bev + sizeof(struct bufferevent));
+}
+
+/* Drops a reference taken by a C path; the last one starts the free in
+ * Go, as DecrefAndUnlock does. */
+static inline void bev_decref(struct bufferevent *bev, struct ge_bev_priv *p)
+{
+	if (--p->refcnt == 0)
+		goev_bev_last_ref(bev);
+}
+
+/* core/bufferevent's RunReadCB and RunWriteCB for a bufferevent without a
+ * lock: the callback now, or (BEV_OPT_DEFER_CALLBACKS) from the loop. */
+void ge_bev_run_readcb(struct bufferevent *bev, struct ge_bev_priv *p);
+void ge_bev_run_writecb(struct bufferevent *bev, struct ge_bev_priv *p);
+
+/* Calls a data callback, which may be one of a filter's Go hooks. */
+void ge_bev_data_cb(struct bufferevent *bev, bufferevent_data_cb fn);
+
+/* The filter's read step on its underlying's read (bufferevent_cb.c). */
+void ge_bev_filter_read(struct bufferevent *u, struct bufferevent *f);
+
+#endif

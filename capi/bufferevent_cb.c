@@ -1,0 +1,182 @@
+/*
+ * bufferevent_cb.c: running a bufferevent's callbacks from C.
+ *
+ * core/bufferevent's RunReadCB, RunWriteCB, scheduleDeferred and
+ * runDeferred for bufferevents without a lock, used by the C paths of the
+ * socket handlers (bufferevent_sock.c), the pair transfer
+ * (bufferevent_pair.c) and a filter's read step (here, since data
+ * callbacks lead to it): a callback is called directly, or its run is
+ * queued on the loop (BEV_OPT_DEFER_CALLBACKS) and made by
+ * ge_bev_deferred_run, which the C loop calls like any C callback. A data
+ * callback may be a Go slot: a filter routes its underlying's callbacks to
+ * itself that way; the common case of the read hook runs here, the rest in
+ * Go.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "bufferevent_c.h"
+
+/* The Go slots a filter stores as its underlying's read and write
+ * callbacks (core/bufferevent FilterHooks), set at start-up. */
+void *ge_filt_read_hook, *ge_filt_write_hook;
+
+/* Calls a bufferevent's data callback. It may be a Go slot: a filter above
+ * routes its underlying's callbacks to itself that way; the common cases
+ * of those run here too. */
+void ge_bev_data_cb(struct bufferevent *bev, bufferevent_data_cb fn)
+{
+	if (!ge_is_go_fn((const void *)fn)) {
+		fn(bev, bev->cbarg);
+		return;
+	}
+	struct bufferevent *f = bev->cbarg;
+	if ((void *)fn == ge_filt_read_hook) {
+		ge_bev_filter_read(bev, f);
+		return;
+	}
+	/* The filter's write hook runs its output filter, which has nothing
+	 * to do while the filter's output is empty or writing is off. */
+	if ((void *)fn == ge_filt_write_hook &&
+	    (((struct ge_evbuffer *)(void *)f->output)->total_len == 0 ||
+	    !(f->enabled & EV_WRITE)))
+		return;
+	goev_bev_call_layer(bev, (void *)fn, bev->cbarg);
+}
+
+/* What a filter does when its underlying has read (core/bufferevent
+ * filterReadCB and readNolock): run the input filter while it makes
+ * progress, then the filter's read callback by the watermark rule. Here
+ * for a filter whose input filter is a C function and that needs nothing
+ * else (a lock, rate limits, a read high watermark). */
+void ge_bev_filter_read(struct bufferevent *u, struct bufferevent *f)
+{
+	struct ge_bev_priv *fp = bev_priv(f);
+	if ((fp->flags & (GE_BEVF_FILTER_C | GE_BEVF_RATELIMITED | GE_BEVF_FINALIZING)) !=
+	    GE_BEVF_FILTER_C || fp->lock || f->wm_read.high != 0) {
+		goev_bev_call_layer(u, ge_filt_read_hook, f);
+		return;
+	}
+	if (fp->refcnt <= 0 || !(f->enabled & EV_READ))
+		return;
+	bufferevent_filter_cb in_filter = (bufferevent_filter_cb)fp->filt_in;
+	struct ge_evbuffer *src = (struct ge_evbuffer *)(void *)u->input;
+	struct ge_evbuffer *dst = (struct ge_evbuffer *)(void *)f->input;
+	int processed = 0;
+	for (;;) {
+		enum bufferevent_filter_result r = in_filter(u->input, f->input, -1,
+		    BEV_NORMAL, fp->filt_ctx);
+		if (r == BEV_OK)
+			processed = 1;
+		if (r != BEV_OK || !(f->enabled & EV_READ) || src->total_len == 0)
+			break;
+	}
+	if (!processed)
+		return;
+	if (f->timeout_read.tv_sec || f->timeout_read.tv_usec)
+		event_add(&f->ev_read, &f->timeout_read);
+	if (dst->total_len >= f->wm_read.low && f->readcb) {
+		if (fp->options & BEV_OPT_DEFER_CALLBACKS) {
+			ge_bev_run_readcb(f, fp);
+			return;
+		}
+		ge_bev_data_cb(f, f->readcb);
+		/* A high watermark set by the callback needs Go's checks. */
+		if (f->wm_read.high != 0)
+			goev_bev_filter_after_read(f);
+	}
+}
+
+/* scheduleDeferred: queue the deferred run, holding a reference while it
+ * is queued. */
+static void schedule_deferred(struct bufferevent *bev, struct ge_bev_priv *p)
+{
+	void *base = bev->ev_base ? (void *)bev->ev_base : (void *)bev->ev_read.ev_base;
+	int r = p->deferred_cb ? ge_schedule_deferred(base, p->deferred_cb) : -1;
+	if (r < 0)
+		goev_bev_schedule_deferred(bev);
+	else if (r > 0)
+		p->refcnt++;
+}
+
+void ge_bev_run_readcb(struct bufferevent *bev, struct ge_bev_priv *p)
+{
+	if (!bev->readcb)
+		return;
+	if (p->options & BEV_OPT_DEFER_CALLBACKS) {
+		p->readcb_pending = 1;
+		schedule_deferred(bev, p);
+		return;
+	}
+	ge_bev_data_cb(bev, bev->readcb);
+	/* A read high watermark needs Go's check after the callback. */
+	if (bev->wm_read.high != 0)
+		goev_bev_inbuf_wm_check(bev);
+}
+
+void ge_bev_run_writecb(struct bufferevent *bev, struct ge_bev_priv *p)
+{
+	if (!bev->writecb)
+		return;
+	if (p->options & BEV_OPT_DEFER_CALLBACKS) {
+		p->writecb_pending = 1;
+		schedule_deferred(bev, p);
+		return;
+	}
+	ge_bev_data_cb(bev, bev->writecb);
+}
+
+static void call_event(struct bufferevent *bev, bufferevent_event_cb fn, short what,
+    void *arg, int err)
+{
+	if (ge_is_go_fn((const void *)fn)) {
+		goev_bev_call_layer_event(bev, (void *)fn, what, arg, err);
+		return;
+	}
+	if (err >= 0)
+		errno = err;
+	fn(bev, what, arg);
+}
+
+/* runDeferred, as the C loop's callback for the bufferevent's deferred
+ * callback: connected first, then read, write and the other events, in
+ * libevent's order. A bufferevent with a lock takes Go's version, which
+ * handles BEV_OPT_UNLOCK_CALLBACKS. */
+void ge_bev_deferred_run(struct event_callback *cb, void *arg)
+{
+	(void)cb;
+	struct bufferevent *bev = arg;
+	struct ge_bev_priv *p = bev_priv(bev);
+	if (p->lock) {
+		goev_bev_run_deferred(bev);
+		return;
+	}
+	if ((p->eventcb_pending & BEV_EVENT_CONNECTED) && bev->errorcb) {
+		p->eventcb_pending &= ~BEV_EVENT_CONNECTED;
+		call_event(bev, bev->errorcb, BEV_EVENT_CONNECTED, bev->cbarg, -1);
+	}
+	if (p->readcb_pending && bev->readcb) {
+		p->readcb_pending = 0;
+		ge_bev_data_cb(bev, bev->readcb);
+		if (bev->wm_read.high != 0)
+			goev_bev_inbuf_wm_check(bev);
+	}
+	if (p->writecb_pending && bev->writecb) {
+		p->writecb_pending = 0;
+		ge_bev_data_cb(bev, bev->writecb);
+	}
+	if (p->eventcb_pending && bev->errorcb) {
+		short what = p->eventcb_pending;
+		int err = p->errno_pending;
+		p->eventcb_pending = 0;
+		p->errno_pending = 0;
+		call_event(bev, bev->errorcb, what, bev->cbarg, err);
+	}
+	bev_decref(bev, p);
+}
+
