@@ -454,13 +454,28 @@ case_echo_100conn(long trips)
 	return echo_run(trips, 100);
 }
 
-/* Two-thread case last: evthread_use_pthreads stays on for the process, and
+/* Echo over one connection on a base made after evthread_use_pthreads (a
+ * lockable base), as threaded programs have: what the base's lock costs. */
+static double
+case_echo_1conn_locked(long trips)
+{
+	static int threads_on;
+
+	if (!threads_on) {
+		BENCH_CHECK(evthread_use_pthreads() == 0, "evthread_use_pthreads failed");
+		threads_on = 1;
+	}
+	return echo_run(trips, 1);
+}
+
+/* Threaded cases last: evthread_use_pthreads stays on for the process, and
  * must not slow the single-threaded cases when all of them run together. */
 static const struct bench_case cases[] = {
 	{ "bev_bulk_socketpair_1GiB", "MB/s", case_bulk_socketpair, 1024 },
 	{ "bev_bulk_tcp_1GiB", "MB/s", case_bulk_tcp, 1024 },
 	{ "bev_echo_64B_1conn", "ns/op", case_echo_1conn, 100000 },
 	{ "bev_echo_64B_100conn", "ns/op", case_echo_100conn, 300000 },
+	{ "bev_echo_64B_1conn_lockable", "ns/op", case_echo_1conn_locked, 100000 },
 	{ "bev_bulk_2threads", "MB/s", case_bulk_2threads, 1024 },
 };
 

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/futex.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -50,8 +51,9 @@ struct ge_cbq {
  * Ownership of the shared part: on a base without a lock (no evthread
  * callbacks, or EVENT_BASE_FLAG_NOLOCK) only the thread running the loop may
  * use the base, as in libevent, and C and Go take turns on that thread, so
- * both read and write it freely. On a lockable base C touches it only from
- * the loop, holding the base's lock (lock_word, shared with Go); every
+ * both read and write it freely. On a lockable base C touches it only while
+ * holding the base's lock (lock_word, shared with Go): the loop, and the
+ * fast paths of event_add/del/active/pending (c_lock); every
  * operation goes to Go, which serialises them with the base's mutex. */
 /* One fd's slot in the fd map (core/loop ioEntry): its events, linked
  * through their ev_io_next, newest first, and how many want each kind of
@@ -107,6 +109,7 @@ struct ge_base {
 	int32_t current_waiters;        /* 252 */
 	int32_t owner_tid;              /* 256: thread running the loop */
 	int32_t pad4_;
+	uint64_t owner_thread;          /* 264: its pthread_t (C loop only) */
 };
 
 #define GE_BASE_MAGIC 0x6765b45eu
@@ -117,7 +120,7 @@ static const char *ge_methods[] = { "epoll", "poll", "select", NULL };
 
 /* Compile-time checks that the header matches core/loop's baseHeader (its
  * layout test pins the Go side). */
-typedef char ge_base_size_ok[sizeof(struct ge_base) == 264 ? 1 : -1];
+typedef char ge_base_size_ok[sizeof(struct ge_base) == 272 ? 1 : -1];
 typedef char ge_base_lock_ok[offsetof(struct ge_base, lock_word) == 248 ? 1 : -1];
 typedef char ge_base_io_ok[offsetof(struct ge_base, io_map) == 232 ? 1 : -1];
 typedef char ge_base_running_ok[offsetof(struct ge_base, running) == 153 ? 1 : -1];
@@ -984,35 +987,37 @@ static inline void queue_insert_active_later(struct ge_base *b, struct event_cal
 /* core/loop's maxDeferredsQueued. */
 #define GE_MAX_DEFERREDS_QUEUED 32
 
-/* Base.Schedule for a deferred callback on a lock-free base: 1 newly
- * queued, 0 queued already, -1 when Go must do it. */
+/* Base.Schedule for a deferred callback: 1 newly queued, 0 queued
+ * already, -1 when Go must do it. */
 int ge_schedule_deferred(void *base, struct event_callback *cb)
 {
 	struct ge_base *b = base;
-	if (!b || b->magic != GE_BASE_MAGIC || b->lockable || b->waiting ||
-	    (cb->evcb_flags & EVLIST_ACTIVE_LATER))
+	if (!b || b->magic != GE_BASE_MAGIC)
 		return -1;
-	if (b->n_deferreds > GE_MAX_DEFERREDS_QUEUED) {
+	base_lock(b);
+	int r = 1;
+	if (b->waiting || (cb->evcb_flags & EVLIST_ACTIVE_LATER))
+		r = -1; /* Go: a wake-up, or a move between queues */
+	else if (b->n_deferreds > GE_MAX_DEFERREDS_QUEUED) {
 		if (cb->evcb_flags & EVLIST_ACTIVE)
-			return 0;
-		queue_insert_active_later(b, cb);
-		return 1;
+			r = 0;
+		else
+			queue_insert_active_later(b, cb);
+	} else if (cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_FINALIZING)) {
+		r = 0;
+	} else {
+		queue_insert_active(b, cb);
+		b->n_deferreds++;
 	}
-	if (cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_FINALIZING))
-		return 0;
-	queue_insert_active(b, cb);
-	b->n_deferreds++;
-	return 1;
+	base_unlock(b);
+	return r;
 }
 
-/* event_active on a lock-free base, when it needs nothing but the queues.
+/* event_active when it needs nothing but the queues (b from c_lock).
  * Returns 1 if done, 0 if Go must do it. */
-static inline int active_in_c(struct event *ev, int res)
+static inline int active_in_c(struct ge_base *b, struct event *ev, int res)
 {
-	struct ge_base *b = (struct ge_base *)(void *)ev->ev_base;
 	struct event_callback *cb = &ev->ev_evcallback;
-	if (b->magic != GE_BASE_MAGIC || b->lockable || b->waiting)
-		return 0;
 	if (cb->evcb_flags & EVLIST_FINALIZING)
 		return 1;
 	switch (cb->evcb_flags & (EVLIST_ACTIVE | EVLIST_ACTIVE_LATER)) {
@@ -1272,23 +1277,36 @@ static inline int is_common(const struct timeval *tv)
 	return (tv->tv_usec & GE_COMMON_MASK) == GE_COMMON_MAGIC;
 }
 
-/* The base of ev if C may work on it: live, lock-free, and not blocked in
- * the backend (a change then may need to wake it, which Go does). */
-static inline struct ge_base *c_base(const struct event *ev)
+/* The base of ev if C may work on it, locked if it has a lock (release
+ * with c_unlock), or NULL for Go's path: a base Go does not know, one
+ * blocked in the backend (a change may have to wake it, which Go does), or
+ * on a lockable base an event whose callback is running on another thread
+ * than the caller (event_del must wait for it, which Go does). */
+static inline struct ge_base *c_lock(const struct event *ev)
 {
 	struct ge_base *b = (struct ge_base *)(void *)ev->ev_base;
-	if (b->magic != GE_BASE_MAGIC || b->lockable || b->waiting)
+	if (b->magic != GE_BASE_MAGIC)
 		return NULL;
+	if (!b->lockable)
+		return b->waiting ? NULL : b;
+	base_lock(b);
+	if (b->waiting || (b->current == &ev->ev_evcallback &&
+	    b->owner_thread != (uint64_t)pthread_self())) {
+		base_unlock(b);
+		return NULL;
+	}
 	return b;
+}
+
+static inline void c_unlock(struct ge_base *b)
+{
+	base_unlock(b);
 }
 
 /* event_add(ev, tv) with tv != NULL when only the timer changes (core/loop
  * addLocked). Returns 1 if done (event_add returns 0), 0 if Go must do it. */
-static int add_timer_in_c(struct event *ev, const struct timeval *tv)
+static int add_timer_in_c(struct ge_base *b, struct event *ev, const struct timeval *tv)
 {
-	struct ge_base *b = c_base(ev);
-	if (!b)
-		return 0;
 	struct event_callback *cb = &ev->ev_evcallback;
 	uint16_t fl = cb->evcb_flags;
 	if ((fl & EVLIST_FINALIZING) || (ev->ev_events & EV_SIGNAL))
@@ -1466,12 +1484,11 @@ static int io_del_in_c(struct ge_base *b, struct event *ev, struct ge_io *e)
 }
 
 /* event_add of an I/O event that is not yet registered (or, without a
- * timeout, one that is): 1 done, 0 Go's turn, -1 failed (errno set). */
-static int add_io_in_c(struct event *ev, const struct timeval *tv)
+ * timeout, one that is): 1 done, 0 Go's turn, -1 failed (errno set), 2
+ * registered with the timeout left to Go (a common timeout, a full heap),
+ * to ask once b is unlocked. */
+static int add_io_in_c(struct ge_base *b, struct event *ev, const struct timeval *tv)
 {
-	struct ge_base *b = c_base(ev);
-	if (!b)
-		return 0;
 	uint16_t fl = ev->ev_evcallback.evcb_flags;
 	struct ge_io *e = io_slot(b, ev);
 	if (!e || (fl & EVLIST_FINALIZING))
@@ -1479,23 +1496,13 @@ static int add_io_in_c(struct event *ev, const struct timeval *tv)
 	if (fl & (EVLIST_INSERTED | EVLIST_ACTIVE | EVLIST_ACTIVE_LATER))
 		return !tv && (fl & EVLIST_INSERTED); /* nothing to register */
 	int r = io_add_in_c(b, ev, e);
-	if (r <= 0 || !tv || add_timer_in_c(ev, tv))
+	if (r <= 0 || !tv || add_timer_in_c(b, ev, tv))
 		return r;
-	/* Registered; the timeout needs Go (a common timeout, a full
-	 * heap). */
-	int err = 0;
-	if (goev_event_add(ev, (struct timeval *)tv, &err) < 0) {
-		errno = err;
-		return -1;
-	}
-	return 1;
+	return 2;
 }
 
-static int del_in_c(struct event *ev)
+static int del_in_c(struct ge_base *b, struct event *ev)
 {
-	struct ge_base *b = c_base(ev);
-	if (!b)
-		return 0;
 	struct event_callback *cb = &ev->ev_evcallback;
 	uint16_t fl = cb->evcb_flags;
 	if (fl & EVLIST_FINALIZING)
@@ -1523,11 +1530,9 @@ static int del_in_c(struct event *ev)
 
 /* event_pending from the event's own fields (core/loop Pending). Returns
  * -1 if Go must answer. */
-static int pending_in_c(const struct event *ev, short events, struct timeval *tv)
+static int pending_in_c(const struct ge_base *b, const struct event *ev, short events,
+    struct timeval *tv)
 {
-	const struct ge_base *b = (const struct ge_base *)(const void *)ev->ev_base;
-	if (b->magic != GE_BASE_MAGIC || b->lockable)
-		return -1;
 	uint16_t fl = ev->ev_evcallback.evcb_flags;
 	short flags = 0;
 	if (fl & EVLIST_INSERTED)
@@ -1707,8 +1712,10 @@ static int loop_in_c(struct ge_base *b, int flags)
 		return -2;
 	}
 	b->running = 1;
-	if (b->lockable)
+	if (b->lockable) {
 		b->owner_tid = (int32_t)syscall(SYS_gettid);
+		b->owner_thread = (uint64_t)pthread_self();
+	}
 	b->tv_cache.tv_sec = 0;
 	if (b->sig_set_base)
 		goev_cloop_start(b);
@@ -1800,11 +1807,19 @@ int event_add(struct event *ev, const struct timeval *tv)
 		ge_log(GE_LOG_WARN, "event_add: event has no event_base set.");
 		return -1;
 	}
-	int done = add_io_in_c(ev, tv);
-	if (done)
-		return done > 0 ? 0 : -1;
-	if (tv && add_timer_in_c(ev, tv))
-		return 0;
+	struct ge_base *b = c_lock(ev);
+	if (b) {
+		int done = add_io_in_c(b, ev, tv);
+		if (!done && tv)
+			done = add_timer_in_c(b, ev, tv);
+		c_unlock(b);
+		if (done == 1)
+			return 0;
+		if (done < 0)
+			return -1;
+		/* 2: registered; Go adds the timeout to the event now
+		 * inserted. */
+	}
 	int err = 0;
 	int r = goev_event_add(ev, (struct timeval *)tv, &err);
 	set_errno_from(r, err);
@@ -1819,9 +1834,13 @@ static int event_del_mode(const char *fn, struct event *ev, int mode)
 	}
 	if (ge_idle_unlocked(ev))
 		return 0;
-	int done = del_in_c(ev);
-	if (done)
-		return done > 0 ? 0 : -1;
+	struct ge_base *b = c_lock(ev);
+	if (b) {
+		int done = del_in_c(b, ev);
+		c_unlock(b);
+		if (done)
+			return done > 0 ? 0 : -1;
+	}
 	int err = 0;
 	int r = goev_event_del(ev, mode, &err);
 	set_errno_from(r, err);
@@ -1873,8 +1892,13 @@ void event_active(struct event *ev, int res, short ncalls)
 		ge_log(GE_LOG_WARN, "event_active: event has no event_base set.");
 		return;
 	}
-	if (active_in_c(ev, res))
-		return;
+	struct ge_base *b = c_lock(ev);
+	if (b) {
+		int done = active_in_c(b, ev, res);
+		c_unlock(b);
+		if (done)
+			return;
+	}
 	goev_event_active(ev, res, ncalls);
 }
 
@@ -1887,9 +1911,12 @@ int event_pending(const struct event *ev, short events, struct timeval *tv)
 	}
 	if (ge_idle_unlocked(ev))
 		return 0;
-	int r = pending_in_c(ev, events, tv);
-	if (r >= 0)
+	struct ge_base *b = c_lock(ev);
+	if (b) {
+		int r = pending_in_c(b, ev, events, tv);
+		c_unlock(b);
 		return r;
+	}
 	return goev_event_pending((struct event *)ev, events, tv);
 }
 

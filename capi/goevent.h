@@ -157,8 +157,8 @@ int ge_bev_out_added(void *bev);
 int ge_buf_move_all(struct ge_evbuffer *dst, struct ge_evbuffer *src);
 /* A pair end's output watcher in C (the idle hook). */
 int ge_bev_pair_out_added(void *bev);
-/* Queues a deferred callback on a lock-free base (event.c): 1 newly, 0
- * queued already, -1 Go must do it. */
+/* Queues a deferred callback (event.c): 1 newly, 0 queued already, -1 Go
+ * must do it. */
 struct event_callback;
 int ge_schedule_deferred(void *base, struct event_callback *cb);
 /* A bufferevent's deferred callback run in C (bufferevent_sock.c). */

@@ -82,6 +82,9 @@ type baseHeader struct {
 	// OwnerTid is the thread running (or that last ran) the loop.
 	OwnerTid int32 // 256
 	_        int32 // 260
+	// OwnerThread is that thread's pthread_t, set by the C loop, which
+	// lets C tell the loop's thread from others without a system call.
+	OwnerThread uint64 // 264
 }
 
 // CLoop: a base without a lock whose backend is epoll and that has no

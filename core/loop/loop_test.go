@@ -66,7 +66,8 @@ func TestEventLayout(t *testing.T) {
 		{"base header lock word", unsafe.Offsetof(baseHeader{}.LockWord), 248},
 		{"base header current waiters", unsafe.Offsetof(baseHeader{}.CurrentWaiters), 252},
 		{"base header owner tid", unsafe.Offsetof(baseHeader{}.OwnerTid), 256},
-		{"sizeof base header", unsafe.Sizeof(baseHeader{}), 264},
+		{"base header owner thread", unsafe.Offsetof(baseHeader{}.OwnerThread), 264},
+		{"sizeof base header", unsafe.Sizeof(baseHeader{}), 272},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
