@@ -255,6 +255,18 @@ bulk_thread_main(void *arg)
 	return NULL;
 }
 
+/* evthread_use_pthreads, once: it stays on for the process. */
+static void
+threads_on(void)
+{
+	static int on;
+
+	if (!on) {
+		BENCH_CHECK(evthread_use_pthreads() == 0, "evthread_use_pthreads failed");
+		on = 1;
+	}
+}
+
 /* n MiB in each of two threads; the rate is both transfers' bytes over the
  * time from the earlier start until the later end. Each thread takes its
  * own times: on two cores a third, timing thread may not run again until
@@ -262,17 +274,13 @@ bulk_thread_main(void *arg)
 static double
 case_bulk_2threads(long mib)
 {
-	static int threads_on;
 	pthread_barrier_t start;
 	pthread_t th[2];
 	struct bulk_thread bt[2];
 	uint64_t t0, t1;
 	int i;
 
-	if (!threads_on) {
-		BENCH_CHECK(evthread_use_pthreads() == 0, "evthread_use_pthreads failed");
-		threads_on = 1;
-	}
+	threads_on();
 	BENCH_CHECK(pthread_barrier_init(&start, NULL, 2) == 0, "pthread_barrier_init failed");
 	for (i = 0; i < 2; i++) {
 		bt[i] = (struct bulk_thread){ .start = &start, .total = (uint64_t)mib * BENCH_MiB };
@@ -299,6 +307,7 @@ struct echo_conn {
 };
 
 struct echo {
+	int bev_options; /* BEV_OPT_* for every bufferevent */
 	struct event_base *base;
 	struct evconnlistener *lev;
 	struct echo_conn *conns;
@@ -342,7 +351,7 @@ echo_acceptcb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *s
 	(void)len;
 	BENCH_CHECK(e->accepted < e->nconn, "more connections accepted than made");
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	s = bufferevent_socket_new(evconnlistener_get_base(lev), fd, BEV_OPT_CLOSE_ON_FREE);
+	s = bufferevent_socket_new(evconnlistener_get_base(lev), fd, e->bev_options);
 	BENCH_CHECK(s != NULL, "bufferevent_socket_new failed");
 	bufferevent_setcb(s, echo_server_readcb, NULL, echo_server_eventcb, e);
 	BENCH_CHECK(bufferevent_enable(s, EV_READ) == 0, "bufferevent_enable failed");
@@ -392,9 +401,9 @@ echo_client_eventcb(struct bufferevent *bev, short what, void *arg)
 }
 
 static double
-echo_run(long trips, int nconn)
+echo_run(long trips, int nconn, int bev_options)
 {
-	struct echo e = { .nconn = nconn };
+	struct echo e = { .nconn = nconn, .bev_options = bev_options };
 	struct sockaddr_in sin;
 	long per = trips / nconn > 0 ? trips / nconn : 1;
 	uint64_t t0, t1;
@@ -411,7 +420,7 @@ echo_run(long trips, int nconn)
 		ec->e = &e;
 		ec->off = (uint64_t)i * 4099;
 		ec->target = per;
-		ec->c = bufferevent_socket_new(e.base, -1, BEV_OPT_CLOSE_ON_FREE);
+		ec->c = bufferevent_socket_new(e.base, -1, bev_options);
 		BENCH_CHECK(ec->c != NULL, "bufferevent_socket_new failed");
 		bufferevent_setcb(ec->c, echo_client_readcb, NULL, echo_client_eventcb, ec);
 		BENCH_CHECK(bufferevent_enable(ec->c, EV_READ) == 0, "bufferevent_enable failed");
@@ -445,13 +454,13 @@ echo_run(long trips, int nconn)
 static double
 case_echo_1conn(long trips)
 {
-	return echo_run(trips, 1);
+	return echo_run(trips, 1, BEV_OPT_CLOSE_ON_FREE);
 }
 
 static double
 case_echo_100conn(long trips)
 {
-	return echo_run(trips, 100);
+	return echo_run(trips, 100, BEV_OPT_CLOSE_ON_FREE);
 }
 
 /* Echo over one connection on a base made after evthread_use_pthreads (a
@@ -459,13 +468,16 @@ case_echo_100conn(long trips)
 static double
 case_echo_1conn_locked(long trips)
 {
-	static int threads_on;
+	threads_on();
+	return echo_run(trips, 1, BEV_OPT_CLOSE_ON_FREE);
+}
 
-	if (!threads_on) {
-		BENCH_CHECK(evthread_use_pthreads() == 0, "evthread_use_pthreads failed");
-		threads_on = 1;
-	}
-	return echo_run(trips, 1);
+/* The same with BEV_OPT_THREADSAFE bufferevents: their locks too. */
+static double
+case_echo_1conn_threadsafe(long trips)
+{
+	threads_on();
+	return echo_run(trips, 1, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_THREADSAFE);
 }
 
 /* Threaded cases last: evthread_use_pthreads stays on for the process, and
@@ -476,6 +488,7 @@ static const struct bench_case cases[] = {
 	{ "bev_echo_64B_1conn", "ns/op", case_echo_1conn, 100000 },
 	{ "bev_echo_64B_100conn", "ns/op", case_echo_100conn, 300000 },
 	{ "bev_echo_64B_1conn_lockable", "ns/op", case_echo_1conn_locked, 100000 },
+	{ "bev_echo_64B_1conn_threadsafe", "ns/op", case_echo_1conn_threadsafe, 100000 },
 	{ "bev_bulk_2threads", "MB/s", case_bulk_2threads, 1024 },
 };
 

@@ -31,8 +31,8 @@ static inline void bev_decref(struct bufferevent *bev, struct ge_bev_priv *p)
 void ge_bev_run_readcb(struct bufferevent *bev, struct ge_bev_priv *p);
 void ge_bev_run_writecb(struct bufferevent *bev, struct ge_bev_priv *p);
 
-/* Calls a data callback, which may be one of a filter's Go hooks. */
-void ge_bev_data_cb(struct bufferevent *bev, bufferevent_data_cb fn);
+/* Calls a data callback with arg; it may be one of a filter's Go hooks. */
+void ge_bev_data_cb_arg(struct bufferevent *bev, bufferevent_data_cb fn, void *arg);
 
 /* The filter's read step on its underlying's read (bufferevent_cb.c). */
 void ge_bev_filter_read(struct bufferevent *u, struct bufferevent *f);

@@ -26,16 +26,16 @@
  * callbacks (core/bufferevent FilterHooks), set at start-up. */
 void *ge_filt_read_hook, *ge_filt_write_hook;
 
-/* Calls a bufferevent's data callback. It may be a Go slot: a filter above
- * routes its underlying's callbacks to itself that way; the common cases
- * of those run here too. */
-void ge_bev_data_cb(struct bufferevent *bev, bufferevent_data_cb fn)
+/* Calls a bufferevent's data callback with arg (its cbarg). It may be a Go
+ * slot: a filter above routes its underlying's callbacks to itself that
+ * way; the common cases of those run here too. */
+void ge_bev_data_cb_arg(struct bufferevent *bev, bufferevent_data_cb fn, void *arg)
 {
 	if (!ge_is_go_fn((const void *)fn)) {
-		fn(bev, bev->cbarg);
+		fn(bev, arg);
 		return;
 	}
-	struct bufferevent *f = bev->cbarg;
+	struct bufferevent *f = arg;
 	if ((void *)fn == ge_filt_read_hook) {
 		ge_bev_filter_read(bev, f);
 		return;
@@ -46,7 +46,7 @@ void ge_bev_data_cb(struct bufferevent *bev, bufferevent_data_cb fn)
 	    (((struct ge_evbuffer *)(void *)f->output)->total_len == 0 ||
 	    !(f->enabled & EV_WRITE)))
 		return;
-	goev_bev_call_layer(bev, (void *)fn, bev->cbarg);
+	goev_bev_call_layer(bev, (void *)fn, arg);
 }
 
 /* What a filter does when its underlying has read (core/bufferevent
@@ -85,7 +85,7 @@ void ge_bev_filter_read(struct bufferevent *u, struct bufferevent *f)
 			ge_bev_run_readcb(f, fp);
 			return;
 		}
-		ge_bev_data_cb(f, f->readcb);
+		ge_bev_data_cb_arg(f, f->readcb, f->cbarg);
 		/* A high watermark set by the callback needs Go's checks. */
 		if (f->wm_read.high != 0)
 			goev_bev_filter_after_read(f);
@@ -113,7 +113,7 @@ void ge_bev_run_readcb(struct bufferevent *bev, struct ge_bev_priv *p)
 		schedule_deferred(bev, p);
 		return;
 	}
-	ge_bev_data_cb(bev, bev->readcb);
+	ge_bev_data_cb_arg(bev, bev->readcb, bev->cbarg);
 	/* A read high watermark needs Go's check after the callback. */
 	if (bev->wm_read.high != 0)
 		goev_bev_inbuf_wm_check(bev);
@@ -128,7 +128,7 @@ void ge_bev_run_writecb(struct bufferevent *bev, struct ge_bev_priv *p)
 		schedule_deferred(bev, p);
 		return;
 	}
-	ge_bev_data_cb(bev, bev->writecb);
+	ge_bev_data_cb_arg(bev, bev->writecb, bev->cbarg);
 }
 
 static void call_event(struct bufferevent *bev, bufferevent_event_cb fn, short what,
@@ -145,38 +145,55 @@ static void call_event(struct bufferevent *bev, bufferevent_event_cb fn, short w
 
 /* runDeferred, as the C loop's callback for the bufferevent's deferred
  * callback: connected first, then read, write and the other events, in
- * libevent's order. A bufferevent with a lock takes Go's version, which
- * handles BEV_OPT_UNLOCK_CALLBACKS. */
+ * libevent's order, under the bufferevent's lock, released around each
+ * callback with BEV_OPT_UNLOCK_CALLBACKS. */
 void ge_bev_deferred_run(struct event_callback *cb, void *arg)
 {
 	(void)cb;
 	struct bufferevent *bev = arg;
 	struct ge_bev_priv *p = bev_priv(bev);
-	if (p->lock) {
-		goev_bev_run_deferred(bev);
-		return;
-	}
+	void *lk = p->lock;
+	int unlocked = lk && (p->options & BEV_OPT_UNLOCK_CALLBACKS);
+	if (lk)
+		ge_lock_acquire(lk);
+#define GE_CALL_UNLOCKED(call) do { \
+	if (unlocked) \
+		ge_lock_release(lk); \
+	call; \
+	if (unlocked) \
+		ge_lock_acquire(lk); \
+} while (0)
 	if ((p->eventcb_pending & BEV_EVENT_CONNECTED) && bev->errorcb) {
+		bufferevent_event_cb fn = bev->errorcb;
+		void *a = bev->cbarg;
 		p->eventcb_pending &= ~BEV_EVENT_CONNECTED;
-		call_event(bev, bev->errorcb, BEV_EVENT_CONNECTED, bev->cbarg, -1);
+		GE_CALL_UNLOCKED(call_event(bev, fn, BEV_EVENT_CONNECTED, a, -1));
 	}
 	if (p->readcb_pending && bev->readcb) {
+		bufferevent_data_cb fn = bev->readcb;
+		void *a = bev->cbarg;
 		p->readcb_pending = 0;
-		ge_bev_data_cb(bev, bev->readcb);
+		GE_CALL_UNLOCKED(ge_bev_data_cb_arg(bev, fn, a));
 		if (bev->wm_read.high != 0)
 			goev_bev_inbuf_wm_check(bev);
 	}
 	if (p->writecb_pending && bev->writecb) {
+		bufferevent_data_cb fn = bev->writecb;
+		void *a = bev->cbarg;
 		p->writecb_pending = 0;
-		ge_bev_data_cb(bev, bev->writecb);
+		GE_CALL_UNLOCKED(ge_bev_data_cb_arg(bev, fn, a));
 	}
 	if (p->eventcb_pending && bev->errorcb) {
+		bufferevent_event_cb fn = bev->errorcb;
+		void *a = bev->cbarg;
 		short what = p->eventcb_pending;
 		int err = p->errno_pending;
 		p->eventcb_pending = 0;
 		p->errno_pending = 0;
-		call_event(bev, bev->errorcb, what, bev->cbarg, err);
+		GE_CALL_UNLOCKED(call_event(bev, fn, what, a, err));
 	}
+#undef GE_CALL_UNLOCKED
 	bev_decref(bev, p);
+	if (lk)
+		ge_lock_release(lk);
 }
-

@@ -136,13 +136,6 @@ func goev_bev_schedule_deferred(bev unsafe.Pointer) {
 	}
 }
 
-//export goev_bev_run_deferred
-func goev_bev_run_deferred(bev unsafe.Pointer) {
-	if b := bevAt(bev); b != nil {
-		b.RunDeferred()
-	}
-}
-
 // goev_bev_call_layer_event runs an event callback that is a Go slot (a
 // filter's hook on its underlying bufferevent).
 //

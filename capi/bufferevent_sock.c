@@ -31,12 +31,26 @@
 
 #include "bufferevent_c.h"
 
-/* What the C handlers need of every bufferevent they serve: no lock (the
- * loop's thread owns it), no rate limit. */
+/* What the C handlers need of every bufferevent they serve: the C
+ * handlers installed, no rate limit, not being freed (nor the flags in
+ * more). Read under the bufferevent's lock, which the handlers hold as
+ * the Go ones do. */
 static inline int plain_bev(const struct ge_bev_priv *p, uint32_t more)
 {
 	return (p->flags & (GE_BEVF_SOCK_C | GE_BEVF_RATELIMITED | GE_BEVF_FINALIZING | more)) ==
-	    GE_BEVF_SOCK_C && !p->lock;
+	    GE_BEVF_SOCK_C;
+}
+
+static inline void lock_if(void *lk)
+{
+	if (lk)
+		ge_lock_acquire(lk);
+}
+
+static inline void unlock_if(void *lk)
+{
+	if (lk)
+		ge_lock_release(lk);
 }
 
 /* The read limit as libevent passes it to evbuffer_read: cut to an int
@@ -51,19 +65,19 @@ void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
 	struct bufferevent *bev = arg;
 	struct ge_bev_priv *p = bev_priv(bev);
 	struct ge_evbuffer *in = (struct ge_evbuffer *)(void *)bev->input;
+	void *lk = p->lock;
 
+	if (what != EV_READ)
+		goto go;
+	lock_if(lk);
 	/* The input may be frozen at its end: that is the bufferevent's own
 	 * freeze, which the Go handler lifts around its read too. */
-	if (what != EV_READ || !plain_bev(p, 0) || p->read_suspended ||
-	    bev->wm_read.high != 0 || (in->slow & ~GE_SLOW_FROZEN_END)) {
-		goev_bev_sock_readcb(bev, fd, what);
-		return;
-	}
+	if (!plain_bev(p, 0) || p->read_suspended || bev->wm_read.high != 0 ||
+	    (in->slow & ~GE_SLOW_FROZEN_END))
+		goto unlock_go;
 	int n = ge_bev_read_nocb(in, fd, read_limit(p->max_read));
-	if (n == -2) {
-		goev_bev_sock_readcb(bev, fd, what);
-		return;
-	}
+	if (n == -2)
+		goto unlock_go;
 	int e = errno;
 	p->refcnt++;
 	if (n <= 0) {
@@ -76,6 +90,12 @@ void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
 		ge_bev_run_readcb(bev, p);
 out:
 	bev_decref(bev, p);
+	unlock_if(lk);
+	return;
+unlock_go:
+	unlock_if(lk);
+go:
+	goev_bev_sock_readcb(bev, fd, what);
 }
 
 void ge_bev_sock_writecb(evutil_socket_t fd, short what, void *arg)
@@ -83,21 +103,21 @@ void ge_bev_sock_writecb(evutil_socket_t fd, short what, void *arg)
 	struct bufferevent *bev = arg;
 	struct ge_bev_priv *p = bev_priv(bev);
 	struct ge_evbuffer *out = (struct ge_evbuffer *)(void *)bev->output;
+	void *lk = p->lock;
 
+	if (what != EV_WRITE)
+		goto go;
+	lock_if(lk);
 	/* The output is frozen at its front by the bufferevent itself; its
 	 * one callback may be the idle watcher, which has nothing to do while
 	 * this event is inserted, as it is while its callback runs. */
-	if (what != EV_WRITE || !plain_bev(p, GE_BEVF_CONNECTING) || p->write_suspended ||
-	    (out->slow & ~(GE_SLOW_FROZEN_START | GE_SLOW_IDLE_WATCH))) {
-		goev_bev_sock_writecb(bev, fd, what);
-		return;
-	}
+	if (!plain_bev(p, GE_BEVF_CONNECTING) || p->write_suspended ||
+	    (out->slow & ~(GE_SLOW_FROZEN_START | GE_SLOW_IDLE_WATCH)))
+		goto unlock_go;
 	if (out->total_len > 0) {
 		struct ge_bev_io r = ge_bev_write((uintptr_t)out, fd, p->max_write);
-		if (r.how == GE_BEV_IO_FALLBACK) {
-			goev_bev_sock_writecb(bev, fd, what);
-			return;
-		}
+		if (r.how == GE_BEV_IO_FALLBACK)
+			goto unlock_go;
 		p->refcnt++;
 		if (r.how == GE_BEV_IO_DRAIN)
 			goev_bev_out_drain(bev, r.n);
@@ -120,6 +140,12 @@ void ge_bev_sock_writecb(evutil_socket_t fd, short what, void *arg)
 		ge_bev_run_writecb(bev, p);
 out:
 	bev_decref(bev, p);
+	unlock_if(lk);
+	return;
+unlock_go:
+	unlock_if(lk);
+go:
+	goev_bev_sock_writecb(bev, fd, what);
 }
 
 /* The socket kind's output watcher (core/bufferevent outbufChanged), as the

@@ -358,9 +358,6 @@ func (b *BEV) ScheduleDeferred() {
 	b.Unlock()
 }
 
-// RunDeferred is runDeferred, for capi's C loop.
-func (b *BEV) RunDeferred() { b.runDeferred() }
-
 // runDeferred runs the callbacks queued while BEV_OPT_DEFER_CALLBACKS (or a
 // deferred trigger) was in effect, in libevent's order: connected first,
 // then read, write, and the remaining events.
