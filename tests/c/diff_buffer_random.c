@@ -11,7 +11,11 @@
  * compared inside the program: after each step it prints the result and the
  * touched buffer's length, content hash, contiguous space and extent count,
  * and libevent's run is the oracle. Every 50 steps the full layouts are
- * printed too.
+ * printed too. The later seeds also give every buffer a callback (two of
+ * them start disabled, and a step may switch one on or off) and print how
+ * often each ran and a hash of every cb_info it was told: a buffer whose
+ * callbacks are all off takes goevent's C fast paths, one with a callback
+ * on takes Go's, and both must report exactly what libevent reports.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -36,12 +40,32 @@ static unsigned char pool[POOL];
 static struct evbuffer *bufs[NBUF];
 static int pfd[2];
 
+/* The callbacks of the seeds that have them. */
+static int with_cbs;
+static struct evbuffer_cb_entry *cbe[NBUF];
+static int cb_on[NBUF];
+static long cb_calls[NBUF];
+static uint64_t cb_hash[NBUF];
+
+static void watch(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+	uint64_t v[3] = { info->orig_size, info->n_added, info->n_deleted };
+
+	(void)b;
+	cb_calls[i]++;
+	cb_hash[i] = tr_fnv1a_update(cb_hash[i], v, sizeof(v));
+}
+
 static void state(int i)
 {
 	struct evbuffer *b = bufs[i];
 	printf("  b%d len=%zu hash=%016llx contig=%zu ext=%d\n", i,
 	    evbuffer_get_length(b), (unsigned long long)tr_buf_hash(b),
 	    evbuffer_get_contiguous_space(b), evbuffer_peek(b, -1, NULL, NULL, 0));
+	if (with_cbs)
+		printf("  b%d cb %s calls=%ld info=%016llx\n", i, cb_on[i] ? "on" : "off",
+		    cb_calls[i], (unsigned long long)cb_hash[i]);
 }
 
 /* Whether b has no data but still holds chains. libevent 2.1.12 mishandles
@@ -53,21 +77,31 @@ static int empty_with_chains(struct evbuffer *b)
 	return evbuffer_get_length(b) == 0 && evbuffer_peek(b, -1, NULL, v, 1) > 0;
 }
 
-static void run(uint64_t seed, int steps)
+static void run(uint64_t seed, int steps, int cbs)
 {
 	struct tr_rng r = { seed };
 	int s, i;
 
-	printf("== seed %llu\n", (unsigned long long)seed);
-	for (i = 0; i < NBUF; i++)
+	printf("== seed %llu%s\n", (unsigned long long)seed, cbs ? " with callbacks" : "");
+	with_cbs = cbs;
+	for (i = 0; i < NBUF; i++) {
 		bufs[i] = evbuffer_new();
+		if (!cbs)
+			continue;
+		cbe[i] = evbuffer_add_cb(bufs[i], watch, (void *)(intptr_t)i);
+		cb_on[i] = i >= 2;
+		cb_calls[i] = 0;
+		cb_hash[i] = 0xcbf29ce484222325ULL;
+		if (!cb_on[i])
+			evbuffer_cb_clear_flags(bufs[i], cbe[i], EVBUFFER_CB_ENABLED);
+	}
 	for (s = 0; s < steps; s++) {
 		int a = (int)tr_below(&r, NBUF), c = (int)tr_below(&r, NBUF);
 		struct evbuffer *x = bufs[a], *y = bufs[c];
 		size_t len = evbuffer_get_length(x);
 		size_t k = tr_below(&r, 10) < 8 ? tr_below(&r, 300) : tr_below(&r, 9000);
 		size_t off = tr_below(&r, POOL - 9500);
-		int op = (int)tr_below(&r, 24);
+		int op = (int)tr_below(&r, cbs ? 25 : 24);
 		int frozen = -1;
 		long res = 0;
 		char what[64], detail[64] = "";
@@ -247,6 +281,12 @@ static void run(uint64_t seed, int steps)
 				free(out);
 			}
 			break;
+		case 24:
+			cb_on[a] = !cb_on[a];
+			snprintf(what, sizeof(what), "callback %s", cb_on[a] ? "on" : "off");
+			res = cb_on[a] ? evbuffer_cb_set_flags(x, cbe[a], EVBUFFER_CB_ENABLED) :
+			    evbuffer_cb_clear_flags(x, cbe[a], EVBUFFER_CB_ENABLED);
+			break;
 		default:
 			snprintf(what, sizeof(what), "search_eol");
 			{
@@ -300,8 +340,11 @@ int main(void)
 	if (pipe(pfd) < 0)
 		return 1;
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-	run(1, 500);
-	run(2, 500);
-	run(3, 500);
+	run(1, 500, 0);
+	run(2, 500, 0);
+	run(3, 500, 0);
+	run(4, 500, 1);
+	run(5, 500, 1);
+	run(6, 500, 1);
 	return 0;
 }
