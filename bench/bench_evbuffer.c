@@ -127,6 +127,46 @@ case_add64k_drain_each(long n)
 	return bench_mb_per_s((uint64_t)n * size, add_drain_each(n, size));
 }
 
+/* The same with a callback registered on the buffer (a program watching
+ * its buffer, as evbuffer_add_cb users do): the callback counts the bytes
+ * it is told of, and the count is checked at the end. */
+struct cb_count {
+	size_t added, deleted;
+};
+
+static void
+count_cb(struct evbuffer *b, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct cb_count *c = arg;
+
+	(void)b;
+	c->added += info->n_added;
+	c->deleted += info->n_deleted;
+}
+
+static double
+case_add16_drain_each_cb(long n)
+{
+	struct evbuffer *b = new_buffer();
+	struct cb_count c = { 0, 0 };
+	uint64_t t0, t;
+	long i;
+
+	BENCH_CHECK(evbuffer_add_cb(b, count_cb, &c) != NULL, "evbuffer_add_cb failed");
+	t0 = bench_now_ns();
+	for (i = 0; i < n; i++) {
+		if (evbuffer_add(b, bench_stream_buf + (i & 1023), 16) != 0)
+			BENCH_CHECK(0, "evbuffer_add failed");
+		if (evbuffer_drain(b, 16) != 0)
+			BENCH_CHECK(0, "evbuffer_drain failed");
+	}
+	t = bench_now_ns() - t0;
+	BENCH_CHECK(c.added == (size_t)n * 16 && c.deleted == (size_t)n * 16,
+	    "the callback was told of %zu added, %zu deleted", c.added, c.deleted);
+	evbuffer_free(b);
+	return bench_ns_per_op(t, (uint64_t)n);
+}
+
 /* ---- 1000 adds, then one drain ----------------------------------------- */
 
 /* n rounds of 1000 adds and one drain of everything. The adds and the drain
@@ -545,6 +585,7 @@ case_peek(long n)
 
 static const struct bench_case cases[] = {
 	{ "evbuffer_add_16B_drain_each", "ns/op", case_add16_drain_each, 4000000 },
+	{ "evbuffer_add_16B_drain_each_with_cb", "ns/op", case_add16_drain_each_cb, 5000000 },
 	{ "evbuffer_add_512B_drain_each", "ns/op", case_add512_drain_each, 2000000 },
 	{ "evbuffer_add_64KiB_drain_each", "MB/s", case_add64k_drain_each, 65536 },
 	{ "evbuffer_add_16B_x1000_then_drain", "ns/op", case_add16_x1000, 4000 },

@@ -174,7 +174,64 @@ static inline int quiet_end(const struct ge_evbuffer *b)
 		return 1;
 	if (s & (GE_SLOW_CALLBACKS | GE_SLOW_FROZEN_END))
 		return 0;
+	if (s & GE_SLOW_C_CALLBACKS)
+		return 1; /* the caller runs them: cb_after */
 	return !(s & GE_SLOW_IDLE_WATCH) || idle_quiet(b);
+}
+
+/* After a fast path changed b from before bytes to its length now (and
+ * cleared the counts): on a buffer with C callbacks, the run of its list
+ * the Go core would make, with the counts this one change leaves. Each
+ * change libevent reports on its own gets its own call. */
+static void run_c_callbacks(struct ge_evbuffer *b);
+static inline void cb_after(struct ge_evbuffer *b, size_t before)
+{
+	if (!(b->slow & GE_SLOW_C_CALLBACKS) || b->total_len == before)
+		return;
+	if (b->total_len > before)
+		b->n_add_for_cb = b->total_len - before;
+	else
+		b->n_del_for_cb = before - b->total_len;
+	run_c_callbacks(b);
+}
+
+/* core/evbuffer runCallbacks on a buffer that does not defer, for a list
+ * of C functions: the counts become one cb_info and are cleared, then
+ * every enabled entry runs, newest first; entries removed meanwhile are
+ * only marked (the Go side sees cb_depth), and unlinked by Go once the
+ * outermost run is over. */
+static void run_c_callbacks(struct ge_evbuffer *b)
+{
+	if (!b->callbacks) {
+		no_callbacks(b);
+		return;
+	}
+	if (b->n_add_for_cb == 0 && b->n_del_for_cb == 0)
+		return;
+	size_t new_size = b->total_len;
+	struct evbuffer_cb_info info;
+	info.orig_size = new_size + b->n_del_for_cb - b->n_add_for_cb;
+	info.n_added = b->n_add_for_cb;
+	info.n_deleted = b->n_del_for_cb;
+	no_callbacks(b);
+	b->cb_depth++;
+	for (struct ge_cb_entry *e = b->callbacks; e; e = e->next) {
+		if ((e->flags & (GE_CB_REMOVED | GE_CB_ENABLED)) != GE_CB_ENABLED || !e->fn)
+			continue;
+		if (e->flags & GE_CB_OBSOLETE)
+			((evbuffer_cb)e->fn)((struct evbuffer *)(void *)b, info.orig_size,
+			    new_size, e->arg);
+		else
+			((evbuffer_cb_func)e->fn)((struct evbuffer *)(void *)b, &info, e->arg);
+	}
+	if (--b->cb_depth == 0) {
+		for (struct ge_cb_entry *e = b->callbacks; e; e = e->next) {
+			if (e->flags & GE_CB_REMOVED) {
+				goev_evbuffer_sweep(b);
+				break;
+			}
+		}
+	}
 }
 
 /* quiet_end, or a buffer whose idle watcher has a hook (end_added runs it
@@ -186,6 +243,8 @@ static inline int hooked_end(const struct ge_evbuffer *b)
 		return 1;
 	if (s & (GE_SLOW_CALLBACKS | GE_SLOW_FROZEN_END))
 		return 0;
+	if (s & GE_SLOW_C_CALLBACKS)
+		return 1; /* the caller runs them: cb_after */
 	return !(s & GE_SLOW_IDLE_WATCH) || b->idle_hook || idle_quiet(b);
 }
 
@@ -210,6 +269,8 @@ static inline int quiet_front(const struct ge_evbuffer *b)
 		return 1;
 	if (s & (GE_SLOW_CALLBACKS | GE_SLOW_FROZEN_START))
 		return 0;
+	if (s & GE_SLOW_C_CALLBACKS)
+		return 1; /* the caller runs them: cb_after */
 	return !(s & GE_SLOW_IDLE_WATCH) || idle_quiet(b);
 }
 
@@ -586,12 +647,15 @@ int evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 	int r = 0;
 	if (lk)
 		ge_lock_acquire(lk);
+	size_t before = b->total_len;
 	if (datlen > SIZE_MAX - b->total_len || datlen > GE_MAX_SLICE)
 		r = -1; /* libevent: overflow, or no memory for the chain */
 	else if (!hooked_end(b) || !add_fast(b, data, datlen))
 		r = goev_evbuffer_add(buf, (void *)data, datlen);
-	else
+	else {
 		end_added(b, datlen);
+		cb_after(b, before);
+	}
 	if (lk)
 		ge_lock_release(lk);
 	return r;
@@ -666,13 +730,16 @@ int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
 	buf_lock2(inbuf, outbuf);
 	int r = 0;
 	struct ge_evbuffer *out = GEB(outbuf), *in = GEB(inbuf);
-	size_t n = in->total_len;
+	size_t n = in->total_len, out_before = out->total_len;
 	/* The chains leave in's front and join out's end (libevent checks
 	 * those freezes only). */
 	if (!hooked_end(out) || !quiet_front(in) || !add_buffer_fast(out, in))
 		r = goev_evbuffer_add_buffer(outbuf, inbuf);
-	else if (out != in)
+	else if (out != in) {
 		end_added(out, n);
+		cb_after(in, n);
+		cb_after(out, out_before);
+	}
 	buf_unlock2(inbuf, outbuf);
 	return r;
 }
@@ -850,8 +917,11 @@ int evbuffer_drain(struct evbuffer *buf, size_t len)
 	int r = 0;
 	if (lk)
 		ge_lock_acquire(lk);
+	size_t before = b->total_len;
 	if (!quiet_front(b) || !drain_fast(b, len))
 		r = goev_evbuffer_drain(buf, len);
+	else
+		cb_after(b, before);
 	if (lk)
 		ge_lock_release(lk);
 	return r;
@@ -878,9 +948,12 @@ int evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
 	size_t n = datlen < b->total_len ? datlen : b->total_len;
 	if (quiet_front(b) && n <= INT_MAX && copy_front(b, data, n)) {
 		/* Copied; now the drain libevent's remove does. */
+		size_t before = b->total_len;
 		r = (int)n;
 		if (n && !drain_fast(b, n))
 			goev_evbuffer_drain(buf, n);
+		else
+			cb_after(b, before);
 	} else {
 		r = goev_evbuffer_remove(buf, data, datlen);
 	}
@@ -928,9 +1001,16 @@ int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
 	 * qualifies as src: a filter's input filter takes from it so. */
 	size_t all = s_->total_len;
 	if (datlen >= all && all > 0 && all <= INT32_MAX && s_ != d_ &&
-	    quiet_front(s_) && hooked_end(d_) && add_buffer_fast(d_, s_)) {
-		r = (int)all;
-		end_added(d_, all);
+	    quiet_front(s_) && hooked_end(d_)) {
+		size_t d_before = d_->total_len;
+		if (add_buffer_fast(d_, s_)) {
+			r = (int)all;
+			end_added(d_, all);
+			cb_after(s_, all);
+			cb_after(d_, d_before);
+		} else {
+			r = goev_evbuffer_remove_buffer(src, dst, datlen);
+		}
 	} else
 		r = goev_evbuffer_remove_buffer(src, dst, datlen);
 	buf_unlock2(src, dst);
@@ -1025,10 +1105,16 @@ char *evbuffer_readln(struct evbuffer *buf, size_t *n_read_out,
 		const struct ge_chain *c = b->first;
 		memcpy(r, c->buffer + c->misalign, n);
 		r[n] = '\0';
+		size_t before = b->total_len;
 		if (n && !drain_fast(b, n))
 			goev_evbuffer_drain(buf, n);
+		else
+			cb_after(b, before);
+		before = b->total_len;
 		if (!drain_fast(b, eol))
 			goev_evbuffer_drain(buf, eol);
+		else
+			cb_after(b, before);
 		if (n_read_out)
 			*n_read_out = n;
 	} else {
@@ -1437,7 +1523,9 @@ int evbuffer_read(struct evbuffer *buf, evutil_socket_t fd, int howmuch)
 	int r;
 	buf_lock(buf);
 	if (quiet_end(b) && read_tail_plain(b)) {
+		size_t before = b->total_len;
 		r = read_fast(b, fd, howmuch);
+		cb_after(b, before);
 	} else {
 		int err = 0;
 		r = goev_evbuffer_read(buf, fd, howmuch, &err);
@@ -1541,8 +1629,11 @@ int evbuffer_write_atmost(struct evbuffer *buf, evutil_socket_t fd,
 	if (quiet_front(b) && (n == 0 || !(b->first->flags & GE_CHAIN_SENDFILE))) {
 		/* Nothing to send fails without touching errno. */
 		r = n ? write_iovec(b, fd, n) : -1;
+		size_t before = b->total_len;
 		if (r > 0 && !drain_fast(b, (size_t)r))
 			goev_evbuffer_drain(buf, (size_t)r);
+		else
+			cb_after(b, before);
 	} else {
 		int err = 0;
 		r = goev_evbuffer_write_atmost(buf, fd, howmuch, &err);

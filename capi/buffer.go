@@ -76,6 +76,16 @@ func buf(p unsafe.Pointer) *evbuffer.Buffer { return evbuffer.FromPointer(p) }
 // goev_evbuffer_changed runs p's callbacks for the change a C fast path
 // made and recorded in the head's counts (when an idle hook declined).
 //
+// goev_evbuffer_sweep unlinks the callbacks removed during a run of the
+// list made by C.
+//
+//export goev_evbuffer_sweep
+func goev_evbuffer_sweep(p unsafe.Pointer) {
+	if b := buf(p); b != nil {
+		b.SweepRemoved()
+	}
+}
+
 //export goev_evbuffer_changed
 func goev_evbuffer_changed(p unsafe.Pointer) {
 	if b := buf(p); b != nil {

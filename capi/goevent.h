@@ -41,7 +41,7 @@ struct ge_chain {
 #define GE_CHAIN_SPECIAL     0x00ffu
 
 /* The head of an evbuffer: what a `struct evbuffer *` points to. Only the
- * fields up to `idle_arg` are read by C; the Go core owns everything
+ * fields up to `callbacks` are read by C; the Go core owns everything
  * after. */
 struct ge_evbuffer {
 	struct ge_chain *first;            /* 0 */
@@ -56,7 +56,23 @@ struct ge_evbuffer {
 	const uint16_t *idle_flags;        /* 64: see GE_SLOW_IDLE_WATCH */
 	int (*idle_hook)(void *);          /* 72: see GE_SLOW_IDLE_WATCH */
 	void *idle_arg;                    /* 80 */
+	int32_t cb_depth;                  /* 88: nesting of callback runs */
+	uint32_t pad_;                     /* 92 */
+	struct ge_cb_entry *callbacks;     /* 96: newest first */
 };
+
+/* A registered callback (core/evbuffer CBEntry); C reads these to run a
+ * list of C callbacks (GE_SLOW_C_CALLBACKS). */
+struct ge_cb_entry {
+	struct ge_cb_entry *next; /* 0 */
+	void *prev_link;          /* 8 */
+	void *fn;                 /* 16 */
+	void *arg;                /* 24 */
+	uint32_t flags;           /* 32: GE_CB_* */
+};
+#define GE_CB_ENABLED  0x00000001u /* EVBUFFER_CB_ENABLED */
+#define GE_CB_OBSOLETE 0x00040000u /* fn is an evbuffer_cb (evbuffer_setcb) */
+#define GE_CB_REMOVED  0x00100000u /* removed while a run was under way */
 
 /* Why the C fast paths must leave a buffer to Go (bits of `slow`, set by
  * core/evbuffer's updateSlow). Paths that change the end check CALLBACKS
@@ -72,6 +88,10 @@ struct ge_evbuffer {
 #define GE_SLOW_FROZEN_START  0x2u
 #define GE_SLOW_FROZEN_END    0x4u
 #define GE_SLOW_IDLE_WATCH    0x8u
+/* C_CALLBACKS: the callbacks are all C functions and are not deferred; the
+ * fast paths that change the buffer may run, then run the list themselves
+ * (buffer.c cb_after), exactly where the Go core would. */
+#define GE_SLOW_C_CALLBACKS   0x10u
 
 /* Chain allocation as libevent sizes it: header + payload rounded up to a
  * power of two from 1024. Written twice, in chain.AllocSize (Go) and in

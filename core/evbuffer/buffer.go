@@ -56,14 +56,19 @@ type Buffer struct {
 	// zero: the callbacks must run after all).
 	idleHook unsafe.Pointer
 	idleArg  unsafe.Pointer
+	// cbDepth is the nesting of running callback lists, and callbacks the
+	// list (most recently added first, as libevent's LIST): C runs the
+	// list itself on a buffer whose callbacks are all C functions
+	// (slowCCallbacks), with the same removal protocol.
+	cbDepth   int32
+	_         int32
+	callbacks *CBEntry
 
 	// ---- Go-private from here on.
 	state     uint32 // st* bits
 	refcnt    int32
-	callbacks *CBEntry // most recently added first, as libevent's LIST
 	cbQueue   uintptr  // event base for deferred callbacks
 	parent    uintptr  // owning bufferevent, opaque here
-	cbDepth   int32    // nesting of running callback lists
 	idleEntry *CBEntry // the callback idleFlags speaks for, or nil
 }
 
@@ -76,6 +81,10 @@ const (
 	slowFrozenStart uint32 = 2
 	slowFrozenEnd   uint32 = 4
 	slowIdleWatch   uint32 = 8 // only idleEntry is registered
+	// slowCCallbacks: the callbacks are all C functions and the buffer
+	// does not defer them; C fast paths that change one buffer may run
+	// and then run the list themselves (capi/buffer.c cb_changed).
+	slowCCallbacks uint32 = 16
 )
 
 const (
@@ -292,8 +301,11 @@ func (b *Buffer) SetParent(parent uintptr) { b.parent = parent }
 func (b *Buffer) updateSlow() {
 	var s uint32
 	if b.callbacks != nil {
-		live, idleOnly := 0, true
+		live, idleOnly, allC := 0, true, true
 		for e := b.callbacks; e != nil; e = e.next {
+			if e.flags&cbGo != 0 {
+				allC = false
+			}
 			if e.flags&CBEnabled != 0 {
 				live++
 				idleOnly = idleOnly && e == b.idleEntry
@@ -305,6 +317,8 @@ func (b *Buffer) updateSlow() {
 		case live == 0:
 		case idleOnly:
 			s |= slowIdleWatch
+		case allC:
+			s |= slowCCallbacks
 		default:
 			s |= slowCallbacks
 		}

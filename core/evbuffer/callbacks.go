@@ -309,6 +309,14 @@ func (b *Buffer) runCallbacks(runningDeferred bool) {
 	}
 }
 
+// SweepRemoved unlinks the callbacks removed while a list run by C was
+// running (capi/buffer.c calls it once the outermost run ends).
+func (b *Buffer) SweepRemoved() {
+	if b.cbDepth == 0 {
+		b.sweepRemoved()
+	}
+}
+
 func (b *Buffer) sweepRemoved() {
 	for e := b.callbacks; e != nil; {
 		next := e.next

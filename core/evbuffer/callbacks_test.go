@@ -456,3 +456,34 @@ func TestSlowIgnoresDisabledCallbacks(t *testing.T) {
 	b.DeferCallbacks(1)
 	want(slowCallbacks)
 }
+
+// A buffer whose callbacks are all C functions lets C run them (slow bit
+// slowCCallbacks); one Go callback among them, or deferral, does not.
+func TestSlowCCallbacks(t *testing.T) {
+	b := New()
+	defer b.Free()
+	want := func(s uint32) {
+		t.Helper()
+		if b.slow != s {
+			t.Fatalf("slow = %#x, want %#x", b.slow, s)
+		}
+	}
+	var fn, arg byte
+	c1 := b.AddCB(unsafe.Pointer(&fn), unsafe.Pointer(&arg))
+	want(slowCCallbacks)
+	c2 := b.AddCB(unsafe.Pointer(&fn), nil)
+	b.CBClearFlags(c1, CBEnabled)
+	want(slowCCallbacks)
+	b.CBClearFlags(c2, CBEnabled)
+	want(0)
+	b.CBSetFlags(c2, CBEnabled)
+	g := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	want(slowCallbacks)
+	b.RemoveCBEntry(g)
+	want(slowCCallbacks)
+	b.Freeze(true)
+	want(slowCCallbacks | slowFrozenStart)
+	b.Unfreeze(true)
+	b.DeferCallbacks(1)
+	want(slowCallbacks)
+}

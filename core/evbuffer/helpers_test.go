@@ -104,10 +104,12 @@ func checkInvariants(t *testing.T, b *Buffer) {
 	// Callbacks that would run: the enabled ones. Deferral makes any
 	// registered callback count (its run is scheduled regardless).
 	var enabled []*CBEntry
+	anyGo := false
 	for e := b.callbacks; e != nil; e = e.next {
 		if e.flags&CBEnabled != 0 {
 			enabled = append(enabled, e)
 		}
+		anyGo = anyGo || e.flags&cbGo != 0
 	}
 	wantSlow := uint32(0)
 	switch {
@@ -117,6 +119,8 @@ func checkInvariants(t *testing.T, b *Buffer) {
 	case len(enabled) == 0:
 	case len(enabled) == 1 && enabled[0] == b.idleEntry:
 		wantSlow |= slowIdleWatch
+	case !anyGo:
+		wantSlow |= slowCCallbacks
 	default:
 		wantSlow |= slowCallbacks
 	}

@@ -25,13 +25,30 @@ func TestLayoutMatchesGoeventH(t *testing.T) {
 		{"idle_flags", unsafe.Offsetof(b.idleFlags), 64},
 		{"idle_hook", unsafe.Offsetof(b.idleHook), 72},
 		{"idle_arg", unsafe.Offsetof(b.idleArg), 80},
+		{"cb_depth", unsafe.Offsetof(b.cbDepth), 88},
+		{"callbacks", unsafe.Offsetof(b.callbacks), 96},
+	}
+	var e CBEntry
+	entry := []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"next", unsafe.Offsetof(e.next), 0},
+		{"fn", unsafe.Offsetof(e.fn), 16},
+		{"arg", unsafe.Offsetof(e.arg), 24},
+		{"flags", unsafe.Offsetof(e.flags), 32},
+	}
+	for _, f := range entry {
+		if f.got != f.want {
+			t.Errorf("ge_cb_entry.%s at %d, goevent.h says %d", f.name, f.got, f.want)
+		}
 	}
 	for _, f := range head {
 		if f.got != f.want {
 			t.Errorf("ge_evbuffer.%s at %d, goevent.h says %d", f.name, f.got, f.want)
 		}
 	}
-	if unsafe.Offsetof(b.state) < 72 {
+	if unsafe.Offsetof(b.state) < 104 {
 		t.Errorf("Go-private fields must follow the C-visible ones (state at %d)", unsafe.Offsetof(b.state))
 	}
 
