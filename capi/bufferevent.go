@@ -233,14 +233,16 @@ func (w evWatch) SetEnabled(on bool) {
 	}
 }
 
-func (e evBuf) Watch(f func(origLen, added, deleted int)) bufferevent.Watch {
+func (e evBuf) Watch(f func(origLen, added, deleted int), noDefer bool) bufferevent.Watch {
 	ent := e.b.AddGoCallback(func(_ *evbuffer.Buffer, info evbuffer.CBInfo) {
 		f(int(info.OrigSize), int(info.NAdded), int(info.NDeleted))
 	})
 	if ent == nil {
 		return nil
 	}
-	e.b.CBSetFlags(ent, evbuffer.CBEnabled|evbuffer.CBNoDefer)
+	if noDefer {
+		e.b.CBSetFlags(ent, evbuffer.CBNoDefer)
+	}
 	return evWatch{e.b, ent}
 }
 

@@ -41,8 +41,9 @@ void ge_bev_data_cb_arg(struct bufferevent *bev, bufferevent_data_cb fn, void *a
 		return;
 	}
 	/* The filter's write hook runs its output filter, which has nothing
-	 * to do while the filter's output is empty or writing is off. */
-	if ((void *)fn == ge_filt_write_hook &&
+	 * to do while the filter's output is empty or writing is off (read
+	 * under the filter's lock: a thread-safe filter goes to Go). */
+	if ((void *)fn == ge_filt_write_hook && !bev_priv(f)->lock &&
 	    (((struct ge_evbuffer *)(void *)f->output)->total_len == 0 ||
 	    !(f->enabled & EV_WRITE)))
 		return;

@@ -60,8 +60,10 @@ int ge_bev_pair_out_added(void *arg)
 	if (!(src->enabled & EV_WRITE) || !(dst->enabled & EV_READ) || dp->read_suspended ||
 	    out->total_len == 0)
 		return 1; /* not talking: nothing to do */
-	if (dst->wm_read.high != 0 || (in->slow & ~GE_SLOW_FROZEN_END) ||
-	    (out->slow & ~(GE_SLOW_FROZEN_START | GE_SLOW_IDLE_WATCH)))
+	/* Both buffers as the pair keeps them (Go puts back a freeze the
+	 * program lifted). */
+	if (dst->wm_read.high != 0 || in->slow != GE_SLOW_FROZEN_END ||
+	    (out->slow & ~GE_SLOW_IDLE_WATCH) != GE_SLOW_FROZEN_START)
 		return 0;
 	if (!ge_buf_move_all(in, out))
 		return 0;

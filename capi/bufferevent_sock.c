@@ -70,10 +70,11 @@ void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
 	if (what != EV_READ)
 		goto go;
 	lock_if(lk);
-	/* The input may be frozen at its end: that is the bufferevent's own
-	 * freeze, which the Go handler lifts around its read too. */
+	/* The input must be just as the bufferevent keeps it: no callbacks,
+	 * frozen at its end (the Go handler lifts that freeze around its read
+	 * and puts it back, also when the program had lifted it). */
 	if (!plain_bev(p, 0) || p->read_suspended || bev->wm_read.high != 0 ||
-	    (in->slow & ~GE_SLOW_FROZEN_END))
+	    in->slow != GE_SLOW_FROZEN_END)
 		goto unlock_go;
 	int n = ge_bev_read_nocb(in, fd, read_limit(p->max_read));
 	if (n == -2)
@@ -108,11 +109,12 @@ void ge_bev_sock_writecb(evutil_socket_t fd, short what, void *arg)
 	if (what != EV_WRITE)
 		goto go;
 	lock_if(lk);
-	/* The output is frozen at its front by the bufferevent itself; its
-	 * one callback may be the idle watcher, which has nothing to do while
-	 * this event is inserted, as it is while its callback runs. */
+	/* The output must be frozen at its front, as the bufferevent keeps it
+	 * (Go puts a lifted freeze back); its one callback may be the idle
+	 * watcher, which has nothing to do while this event is inserted, as it
+	 * is while its callback runs. */
 	if (!plain_bev(p, GE_BEVF_CONNECTING) || p->write_suspended ||
-	    (out->slow & ~(GE_SLOW_FROZEN_START | GE_SLOW_IDLE_WATCH)))
+	    (out->slow & ~GE_SLOW_IDLE_WATCH) != GE_SLOW_FROZEN_START)
 		goto unlock_go;
 	if (out->total_len > 0) {
 		struct ge_bev_io r = ge_bev_write((uintptr_t)out, fd, p->max_write);

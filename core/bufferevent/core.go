@@ -501,7 +501,7 @@ func (b *BEV) SetWatermark(events int16, low, high uintptr) {
 		b.h.WmRead.Low, b.h.WmRead.High = low, high
 		if high != 0 {
 			if b.wmWatch == nil {
-				b.wmWatch = b.in.Watch(b.inbufWMChanged)
+				b.wmWatch = b.in.Watch(b.inbufWMChanged, true)
 			}
 			b.wmWatch.SetEnabled(true)
 			if uintptr(b.in.Len()) >= high {

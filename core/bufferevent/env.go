@@ -101,10 +101,12 @@ type Buf interface {
 	// WriteFd is evbuffer_write_atmost, except that it must never raise
 	// SIGPIPE in the process (the peer closing is reported as EPIPE).
 	WriteFd(fd, atmost int) (n int, err unix.Errno)
-	// Watch registers f to run immediately (never deferred) after every
-	// change of the buffer, with the length before the change and the
-	// bytes added and removed.
-	Watch(f func(origLen, added, deleted int)) Watch
+	// Watch registers f to run after every change of the buffer, with
+	// the length before the change and the bytes added and removed. As in
+	// libevent, it runs from the loop when the program made the buffer's
+	// callbacks deferred (evbuffer_defer_callbacks), unless noDefer (the
+	// read high-watermark watcher, libevent's one NODEFER callback).
+	Watch(f func(origLen, added, deleted int), noDefer bool) Watch
 	// SetDrainsToFd sets EVBUFFER_FLAG_DRAINS_TO_FD.
 	SetDrainsToFd()
 	// EnableLocking makes the buffer use lock (shared with its bufferevent).

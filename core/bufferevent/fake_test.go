@@ -384,7 +384,7 @@ func (b *fakeBuf) WriteFd(fd, atmost int) (int, unix.Errno) {
 	return w, 0
 }
 
-func (b *fakeBuf) Watch(f func(int, int, int)) Watch {
+func (b *fakeBuf) Watch(f func(int, int, int), _ bool) Watch {
 	w := &fakeWatch{f: f, on: true}
 	b.watches = append(b.watches, w)
 	return w

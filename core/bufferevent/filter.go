@@ -171,7 +171,7 @@ func NewFilter(u *BEV, input, output FilterFunc, options int, freeCtx func()) *B
 	u.h.ReadCB, u.h.WriteCB, u.h.ErrorCB, u.h.CBArg = fnFiltRead, fnFiltWrite, fnFiltEvent, b.Pointer()
 	u.Unlock()
 
-	f.inWatch = b.in.Watch(func(_, _, _ int) { f.inbufChanged() })
+	f.inWatch = b.in.Watch(func(_, _, _ int) { f.inbufChanged() }, false)
 	f.inWatch.SetEnabled(false)
 	f.outWatch = b.out.Watch(func(_, added, _ int) {
 		if added > 0 {
@@ -179,7 +179,7 @@ func NewFilter(u *BEV, input, output FilterFunc, options int, freeCtx func()) *B
 			f.processOutput(FlushNormal)
 			b.DecrefAndUnlock()
 		}
-	})
+	}, false)
 	b.InitGenericTimeouts()
 	u.IncrefLocked()
 	u.Enable(EvRead | EvWrite)

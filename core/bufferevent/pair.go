@@ -100,7 +100,7 @@ func newPairEnd(base unsafe.Pointer, options int) *BEV {
 		b.Free()
 		return nil
 	}
-	p.outWatch = b.out.Watch(func(_, added, deleted int) { b.pairOutbufChanged(added, deleted) })
+	p.outWatch = b.out.Watch(func(_, added, deleted int) { b.pairOutbufChanged(added, deleted) }, false)
 	if iw, ok := b.out.(IdleWatchBuf); ok && p.outWatch != nil {
 		iw.PairWatch(p.outWatch, b.Pointer())
 	}

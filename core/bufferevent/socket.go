@@ -31,7 +31,7 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	b.sock = &sockState{}
 	b.out.SetDrainsToFd()
 	b.sockAssign(base, fd)
-	b.sock.outWatch = b.out.Watch(b.outbufChanged)
+	b.sock.outWatch = b.out.Watch(b.outbufChanged, false)
 	if iw, ok := b.out.(IdleWatchBuf); ok && b.sock.outWatch != nil {
 		// outbufChanged has nothing to do while the write event is
 		// pending, which is the steady state of a bulk writer: let
@@ -331,6 +331,10 @@ func (b *BEV) sockSetFd(fd int) {
 	h := b.h
 	env.Loop.Del(&h.EvRead)
 	env.Loop.Del(&h.EvWrite)
+	// As libevent's be_socket_setfd: the program may fill the input and
+	// drain the output until the next read or write freezes them again.
+	b.in.Unfreeze(false)
+	b.out.Unfreeze(true)
 	b.sockAssign(h.EvBase, fd)
 	if fd >= 0 {
 		b.Enable(h.Enabled)
