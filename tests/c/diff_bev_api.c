@@ -30,22 +30,14 @@
 #include <event2/thread.h>
 #include <event2/util.h>
 
+#include "bevtest.h"
+
 static const char *fdstate(int fd)
 {
 	errno = 0;
 	if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
 		return "closed";
 	return "open";
-}
-
-static void make_pair(int fds[2])
-{
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
-		perror("socketpair");
-		exit(1);
-	}
-	evutil_make_socket_nonblocking(fds[0]);
-	evutil_make_socket_nonblocking(fds[1]);
 }
 
 static int phase;

@@ -24,22 +24,7 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
-static void make_pair(int fds[2])
-{
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
-		perror("socketpair");
-		exit(1);
-	}
-	evutil_make_socket_nonblocking(fds[0]);
-	evutil_make_socket_nonblocking(fds[1]);
-}
-
-static void spin(struct event_base *base, int ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	event_base_loopexit(base, &tv);
-	event_base_dispatch(base);
-}
+#include "bevtest.h"
 
 struct rec {
 	int reads;

@@ -24,6 +24,8 @@
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "bevtest.h"
+
 static const char *errname(int e)
 {
 	switch (e) {
@@ -45,16 +47,6 @@ static const char *fdstate(int fd)
 	if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
 		return "closed";
 	return "open";
-}
-
-static void make_pair(int fds[2])
-{
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
-		perror("socketpair");
-		exit(1);
-	}
-	evutil_make_socket_nonblocking(fds[0]);
-	evutil_make_socket_nonblocking(fds[1]);
 }
 
 /* Log of what one bufferevent saw. */

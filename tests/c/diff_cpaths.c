@@ -65,34 +65,9 @@
 #include <event2/util.h>
 
 #include "trace.h"
+#include "bevtest.h"
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void make_pair(int fds[2])
-{
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) < 0) {
-		perror("socketpair");
-		exit(1);
-	}
-	evutil_make_socket_nonblocking(fds[0]);
-	evutil_make_socket_nonblocking(fds[1]);
-}
-
-/* Runs the loop for ms milliseconds. */
-static void spin(struct event_base *base, int ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	event_base_loopexit(base, &tv);
-	event_base_dispatch(base);
-}
-
-static void put(int fd, const void *p, size_t n)
-{
-	if (write(fd, p, n) != (ssize_t)n) {
-		perror("write");
-		exit(1);
-	}
-}
 
 static void sleep_ms(int ms)
 {
@@ -115,16 +90,6 @@ static void peer_read(const char *label, int fd)
 		tr_esc(buf, (size_t)n);
 		putchar('\n');
 	}
-}
-
-static size_t in_len(struct bufferevent *bev)
-{
-	return evbuffer_get_length(bufferevent_get_input(bev));
-}
-
-static size_t out_len(struct bufferevent *bev)
-{
-	return evbuffer_get_length(bufferevent_get_output(bev));
 }
 
 /* Prints and drains a bufferevent's whole input. */
