@@ -238,14 +238,8 @@ static void run_c_callbacks(struct ge_evbuffer *b)
  * after the change). */
 static inline int hooked_end(const struct ge_evbuffer *b)
 {
-	uint32_t s = b->slow;
-	if (__builtin_expect(s == 0, 1))
-		return 1;
-	if (s & (GE_SLOW_CALLBACKS | GE_SLOW_FROZEN_END))
-		return 0;
-	if (s & GE_SLOW_C_CALLBACKS)
-		return 1; /* the caller runs them: cb_after */
-	return !(s & GE_SLOW_IDLE_WATCH) || b->idle_hook || idle_quiet(b);
+	return quiet_end(b) ||
+	    (b->idle_hook && !(b->slow & (GE_SLOW_CALLBACKS | GE_SLOW_FROZEN_END)));
 }
 
 /* After a fast path admitted by hooked_end added n bytes (and cleared the
