@@ -1068,8 +1068,10 @@ static inline int runs_in_c(const struct event_callback *cb)
 	}
 }
 
-/* core/loop's QueueRunner: run active queue pri of a lock-free base (see
- * processQueue in core/loop/loop.go for the rules). */
+/* core/loop's QueueRunner: run active queue pri (see processQueue in
+ * core/loop/loop.go for the rules). Go installs it for lock-free bases; the
+ * C loop calls it for lockable ones too, holding the base's lock, which it
+ * releases around each callback. */
 int ge_run_queue(void *base, int pri, int max_to_process)
 {
 	struct ge_base *b = base;
@@ -1117,8 +1119,9 @@ int ge_run_queue(void *base, int pri, int max_to_process)
 
 /* ---- timers in C ----------------------------------------------------------
  *
- * The timer heap lives in struct ge_base too. On a lock-free base event_add
- * with a timeout and event_del of a timer change it here, with the same
+ * The timer heap lives in struct ge_base too. event_add with a timeout and
+ * event_del of a timer change it here (under the base's lock when it has
+ * one, see c_lock), with the same
  * sift operations as core/loop/timer.go (so that timers with equal
  * deadlines fire in the same order whichever side built the heap), and
  * leave to Go what needs more: fds and signals to register or unregister,
@@ -1340,13 +1343,14 @@ static int add_timer_in_c(struct ge_base *b, struct event *ev, const struct time
  * undo (core/loop delLocked). Returns 1 if done, 0 if Go must do it. */
 /* ---- fd events in C -------------------------------------------------------
  *
- * Adding or deleting an I/O event on a lock-free epoll base changes the fd
- * map (struct ge_io, shared with core/loop's evmap.go) and makes at most one
+ * Adding or deleting an I/O event on an epoll base whose loop runs in C
+ * changes the fd map (struct ge_io, shared with core/loop's evmap.go) and
+ * makes at most one
  * epoll_ctl; done here, a bufferevent that starts and stops writing once per
  * message costs no crossing for it. The steps are evmap.go's ioAdd/ioDel
  * and epoll_linux.go's ctl, in the same order; whatever they do not cover
  * (an fd beyond the map, which Go grows; counts at their limit; signals;
- * lockable bases) goes to Go before anything changes. */
+ * what c_lock leaves to Go) goes to Go before anything changes. */
 
 #define GE_RWC (EV_READ | EV_WRITE | EV_CLOSED)
 
