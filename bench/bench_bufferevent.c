@@ -48,6 +48,7 @@
 /* ---- bulk ---------------------------------------------------------------- */
 
 struct bulk {
+	size_t read_high; /* the reader's read high watermark, 0 for none */
 	struct event_base *base;
 	struct bufferevent *w, *r;
 	struct evconnlistener *lev;
@@ -122,6 +123,8 @@ bulk_setup_reader(struct bulk *b, struct bufferevent *r)
 {
 	b->r = r;
 	bufferevent_setcb(r, bulk_readcb, NULL, NULL, b);
+	if (b->read_high)
+		bufferevent_setwatermark(r, EV_READ, 0, b->read_high);
 	BENCH_CHECK(bufferevent_enable(r, EV_READ) == 0, "bufferevent_enable failed");
 }
 
@@ -140,9 +143,9 @@ bulk_finish(struct bulk *b)
 /* One socketpair transfer of total bytes on base; returns the nanoseconds
  * it took. */
 static uint64_t
-bulk_socketpair(struct event_base *base, uint64_t total)
+bulk_socketpair(struct event_base *base, uint64_t total, size_t read_high)
 {
-	struct bulk b = { .base = base, .total = total };
+	struct bulk b = { .base = base, .total = total, .read_high = read_high };
 	int fds[2];
 	uint64_t t0, t1;
 
@@ -169,7 +172,22 @@ case_bulk_socketpair(long mib)
 	uint64_t total = (uint64_t)mib * BENCH_MiB, t;
 
 	BENCH_CHECK(base != NULL, "event_base_new failed");
-	t = bulk_socketpair(base, total);
+	t = bulk_socketpair(base, total, 0);
+	event_base_free(base);
+	return bench_mb_per_s(total, t);
+}
+
+/* The same with a read high watermark on the reader (back-pressure, as
+ * servers bound their input): every change of the input is checked
+ * against the mark. */
+static double
+case_bulk_socketpair_wm(long mib)
+{
+	struct event_base *base = event_base_new();
+	uint64_t total = (uint64_t)mib * BENCH_MiB, t;
+
+	BENCH_CHECK(base != NULL, "event_base_new failed");
+	t = bulk_socketpair(base, total, 64 * 1024);
 	event_base_free(base);
 	return bench_mb_per_s(total, t);
 }
@@ -249,7 +267,7 @@ bulk_thread_main(void *arg)
 	BENCH_CHECK(base != NULL, "event_base_new failed");
 	pthread_barrier_wait(bt->start);
 	bt->t0 = bench_now_ns();
-	(void)bulk_socketpair(base, bt->total);
+	(void)bulk_socketpair(base, bt->total, 0);
 	bt->t1 = bench_now_ns();
 	event_base_free(base);
 	return NULL;
@@ -484,6 +502,7 @@ case_echo_1conn_threadsafe(long trips)
  * must not slow the single-threaded cases when all of them run together. */
 static const struct bench_case cases[] = {
 	{ "bev_bulk_socketpair_1GiB", "MB/s", case_bulk_socketpair, 1024 },
+	{ "bev_bulk_socketpair_1GiB_read_high", "MB/s", case_bulk_socketpair_wm, 1024 },
 	{ "bev_bulk_tcp_1GiB", "MB/s", case_bulk_tcp, 1024 },
 	{ "bev_echo_64B_1conn", "ns/op", case_echo_1conn, 100000 },
 	{ "bev_echo_64B_100conn", "ns/op", case_echo_100conn, 300000 },
