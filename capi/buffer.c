@@ -167,6 +167,13 @@ static inline int idle_quiet(const struct ge_evbuffer *b)
 	    EVLIST_INSERTED) != 0;
 }
 
+/* An idle watcher with a hook may be passed by too: cb_after runs the
+ * hook after the change. */
+static inline int idle_ok(const struct ge_evbuffer *b)
+{
+	return b->idle_hook || idle_quiet(b);
+}
+
 static inline int quiet_end(const struct ge_evbuffer *b)
 {
 	uint32_t s = b->slow;
@@ -176,23 +183,35 @@ static inline int quiet_end(const struct ge_evbuffer *b)
 		return 0;
 	if (s & GE_SLOW_C_CALLBACKS)
 		return 1; /* the caller runs them: cb_after */
-	return !(s & GE_SLOW_IDLE_WATCH) || idle_quiet(b);
+	return !(s & GE_SLOW_IDLE_WATCH) || idle_ok(b);
 }
 
 /* After a fast path changed b from before bytes to its length now (and
- * cleared the counts): on a buffer with C callbacks, the run of its list
- * the Go core would make, with the counts this one change leaves. Each
- * change libevent reports on its own gets its own call. */
+ * cleared the counts), what the callbacks the Go core would have run do,
+ * with the counts this one change leaves (each change libevent reports on
+ * its own gets its own call): a list of C callbacks runs here; an idle
+ * watcher that is not idle runs its C hook, or, if the hook declines, Go
+ * runs the callbacks. */
 static void run_c_callbacks(struct ge_evbuffer *b);
 static inline void cb_after(struct ge_evbuffer *b, size_t before)
 {
-	if (!(b->slow & GE_SLOW_C_CALLBACKS) || b->total_len == before)
+	uint32_t s = b->slow;
+	size_t now = b->total_len;
+	if (!(s & (GE_SLOW_C_CALLBACKS | GE_SLOW_IDLE_WATCH)) || now == before)
 		return;
-	if (b->total_len > before)
-		b->n_add_for_cb = b->total_len - before;
-	else
-		b->n_del_for_cb = before - b->total_len;
-	run_c_callbacks(b);
+	size_t added = now > before ? now - before : 0;
+	size_t deleted = now < before ? before - now : 0;
+	if (s & GE_SLOW_C_CALLBACKS) {
+		b->n_add_for_cb = added;
+		b->n_del_for_cb = deleted;
+		run_c_callbacks(b);
+		return;
+	}
+	if (idle_quiet(b) || (b->idle_hook && b->idle_hook(b->idle_arg, added, deleted)))
+		return;
+	b->n_add_for_cb = added;
+	b->n_del_for_cb = deleted;
+	goev_evbuffer_changed(b);
 }
 
 /* core/evbuffer runCallbacks on a buffer that does not defer, for a list
@@ -234,28 +253,6 @@ static void run_c_callbacks(struct ge_evbuffer *b)
 	}
 }
 
-/* quiet_end, or a buffer whose idle watcher has a hook (end_added runs it
- * after the change). */
-static inline int hooked_end(const struct ge_evbuffer *b)
-{
-	return quiet_end(b) ||
-	    (b->idle_hook && !(b->slow & (GE_SLOW_CALLBACKS | GE_SLOW_FROZEN_END)));
-}
-
-/* After a fast path admitted by hooked_end added n bytes (and cleared the
- * counts): the idle watcher's work, by its hook, or by Go running the
- * callbacks on the counts this change would have left. */
-static inline void end_added(struct ge_evbuffer *b, size_t n)
-{
-	if (!(b->slow & GE_SLOW_IDLE_WATCH) || n == 0 || idle_quiet(b))
-		return;
-	if (b->idle_hook(b->idle_arg))
-		return;
-	b->n_add_for_cb = n;
-	b->n_del_for_cb = 0;
-	goev_evbuffer_changed(b);
-}
-
 static inline int quiet_front(const struct ge_evbuffer *b)
 {
 	uint32_t s = b->slow;
@@ -265,7 +262,7 @@ static inline int quiet_front(const struct ge_evbuffer *b)
 		return 0;
 	if (s & GE_SLOW_C_CALLBACKS)
 		return 1; /* the caller runs them: cb_after */
-	return !(s & GE_SLOW_IDLE_WATCH) || idle_quiet(b);
+	return !(s & GE_SLOW_IDLE_WATCH) || idle_ok(b);
 }
 
 /* The link where a new last chain goes: after the last chain with data and
@@ -644,12 +641,10 @@ int evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 	size_t before = b->total_len;
 	if (datlen > SIZE_MAX - b->total_len || datlen > GE_MAX_SLICE)
 		r = -1; /* libevent: overflow, or no memory for the chain */
-	else if (!hooked_end(b) || !add_fast(b, data, datlen))
+	else if (!quiet_end(b) || !add_fast(b, data, datlen))
 		r = goev_evbuffer_add(buf, (void *)data, datlen);
-	else {
-		end_added(b, datlen);
+	else
 		cb_after(b, before);
-	}
 	if (lk)
 		ge_lock_release(lk);
 	return r;
@@ -727,10 +722,9 @@ int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
 	size_t n = in->total_len, out_before = out->total_len;
 	/* The chains leave in's front and join out's end (libevent checks
 	 * those freezes only). */
-	if (!hooked_end(out) || !quiet_front(in) || !add_buffer_fast(out, in))
+	if (!quiet_end(out) || !quiet_front(in) || !add_buffer_fast(out, in))
 		r = goev_evbuffer_add_buffer(outbuf, inbuf);
 	else if (out != in) {
-		end_added(out, n);
 		cb_after(in, n);
 		cb_after(out, out_before);
 	}
@@ -995,11 +989,10 @@ int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
 	 * qualifies as src: a filter's input filter takes from it so. */
 	size_t all = s_->total_len;
 	if (datlen >= all && all > 0 && all <= INT32_MAX && s_ != d_ &&
-	    quiet_front(s_) && hooked_end(d_)) {
+	    quiet_front(s_) && quiet_end(d_)) {
 		size_t d_before = d_->total_len;
 		if (add_buffer_fast(d_, s_)) {
 			r = (int)all;
-			end_added(d_, all);
 			cb_after(s_, all);
 			cb_after(d_, d_before);
 		} else {

@@ -257,6 +257,14 @@ func (e evBuf) IdleWhileInserted(w bufferevent.Watch, ev *loop.Event, owner unsa
 	}
 }
 
+// WMWatch lets the C fast paths change a bufferevent's input and apply the
+// read high watermark themselves (ge_bev_in_wm_changed).
+func (e evBuf) WMWatch(w bufferevent.Watch, owner unsafe.Pointer) {
+	if ww, ok := w.(evWatch); ok {
+		e.b.SetIdleWhileInserted(ww.e, nil, unsafe.Pointer(C.ge_bev_in_wm_changed), owner)
+	}
+}
+
 // PairWatch lets the C fast paths add to a pair end's output and move the
 // data to the partner themselves (ge_bev_pair_out_added).
 func (e evBuf) PairWatch(w bufferevent.Watch, owner unsafe.Pointer) {

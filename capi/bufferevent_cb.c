@@ -93,6 +93,26 @@ void ge_bev_filter_read(struct bufferevent *u, struct bufferevent *f)
 	}
 }
 
+static void schedule_deferred(struct bufferevent *bev, struct ge_bev_priv *p);
+
+/* inbufWMCheck, after the read callback: when it left the input at or
+ * above the read high mark while reading is enabled, reading is held off
+ * and nothing would call it again, so it runs again from the loop
+ * (bufferevent_trigger with BEV_TRIG_DEFER_CALLBACKS). */
+static void inbuf_wm_check(struct bufferevent *bev, struct ge_bev_priv *p)
+{
+	size_t high = bev->wm_read.high;
+	size_t len = ((struct ge_evbuffer *)(void *)bev->input)->total_len;
+	if (!high || !(bev->enabled & EV_READ) || len < high)
+		return;
+	p->refcnt++;
+	if (len >= bev->wm_read.low && bev->readcb) {
+		p->readcb_pending = 1;
+		schedule_deferred(bev, p);
+	}
+	bev_decref(bev, p);
+}
+
 /* scheduleDeferred: queue the deferred run, holding a reference while it
  * is queued. */
 static void schedule_deferred(struct bufferevent *bev, struct ge_bev_priv *p)
@@ -115,9 +135,7 @@ void ge_bev_run_readcb(struct bufferevent *bev, struct ge_bev_priv *p)
 		return;
 	}
 	ge_bev_data_cb_arg(bev, bev->readcb, bev->cbarg);
-	/* A read high watermark needs Go's check after the callback. */
-	if (bev->wm_read.high != 0)
-		goev_bev_inbuf_wm_check(bev);
+	inbuf_wm_check(bev, p);
 }
 
 void ge_bev_run_writecb(struct bufferevent *bev, struct ge_bev_priv *p)
@@ -175,8 +193,7 @@ void ge_bev_deferred_run(struct event_callback *cb, void *arg)
 		void *a = bev->cbarg;
 		p->readcb_pending = 0;
 		GE_CALL_UNLOCKED(ge_bev_data_cb_arg(bev, fn, a));
-		if (bev->wm_read.high != 0)
-			goev_bev_inbuf_wm_check(bev);
+		inbuf_wm_check(bev, p);
 	}
 	if (p->writecb_pending && bev->writecb) {
 		bufferevent_data_cb fn = bev->writecb;

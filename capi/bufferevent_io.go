@@ -94,13 +94,6 @@ func goev_bev_last_ref(bev unsafe.Pointer) {
 	}
 }
 
-//export goev_bev_inbuf_wm_check
-func goev_bev_inbuf_wm_check(bev unsafe.Pointer) {
-	if b := bevAt(bev); b != nil {
-		b.InbufWMCheck()
-	}
-}
-
 //export goev_bev_out_drain
 func goev_bev_out_drain(bev unsafe.Pointer, n C.int64_t) {
 	// The bytes were sent but the chains they leave are not plain:

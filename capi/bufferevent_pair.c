@@ -43,9 +43,11 @@ struct bufferevent *bufferevent_pair_get_partner(struct bufferevent *bev)
  * are offered (deferred, as pairs always are). 0 leaves it all to Go (a
  * lock, rate limits, the partner's read high watermark, callbacks of the
  * user's on the buffers, chains that cannot change hands). */
-int ge_bev_pair_out_added(void *arg)
+int ge_bev_pair_out_added(void *arg, size_t added, size_t deleted)
 {
 	struct bufferevent *src = arg;
+	if (added <= deleted)
+		return 1; /* pairOutbufChanged: nothing new to hand over */
 	struct ge_bev_priv *sp = bev_priv(src);
 	struct bufferevent *dst = sp->partner;
 	if (sp->lock || (sp->flags & (GE_BEVF_RATELIMITED | GE_BEVF_FINALIZING)))

@@ -60,6 +60,29 @@ static inline int read_limit(int64_t n)
 	return (int)(int32_t)(uint32_t)(uint64_t)n;
 }
 
+/* The read high-watermark watcher (core/bufferevent inbufWMChanged) of a
+ * socket bufferevent, as its input's idle hook: reading stops when the
+ * input reaches the mark and resumes (the read event added again, as
+ * libevent's unsuspend does on every change below the mark) when it is
+ * below. Called with the buffer's lock held, which is the bufferevent's. */
+static void wm_check(struct bufferevent *bev, struct ge_bev_priv *p)
+{
+	size_t len = ((struct ge_evbuffer *)(void *)bev->input)->total_len;
+	if (len >= bev->wm_read.high) {
+		if (!p->read_suspended)
+			event_del(&bev->ev_read);
+		p->read_suspended |= GE_SUSPEND_WM;
+		return;
+	}
+	p->read_suspended &= (uint16_t)~GE_SUSPEND_WM;
+	if (!p->read_suspended && (bev->enabled & EV_READ)) {
+		const struct timeval *tv = NULL;
+		if (bev->timeout_read.tv_sec || bev->timeout_read.tv_usec)
+			tv = &bev->timeout_read;
+		event_add(&bev->ev_read, tv);
+	}
+}
+
 void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
 {
 	struct bufferevent *bev = arg;
@@ -70,13 +93,30 @@ void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
 	if (what != EV_READ)
 		goto go;
 	lock_if(lk);
-	/* The input must be just as the bufferevent keeps it: no callbacks,
-	 * frozen at its end (the Go handler lifts that freeze around its read
-	 * and puts it back, also when the program had lifted it). */
-	if (!plain_bev(p, 0) || p->read_suspended || bev->wm_read.high != 0 ||
-	    in->slow != GE_SLOW_FROZEN_END)
+	/* The input must be just as the bufferevent keeps it: frozen at its
+	 * end (the Go handler lifts that freeze around its read and puts it
+	 * back, also when the program had lifted it), no callback but the
+	 * read high-watermark watcher, whose C twin runs here. */
+	size_t high = bev->wm_read.high;
+	if (!plain_bev(p, 0) || p->read_suspended)
 		goto unlock_go;
-	int n = ge_bev_read_nocb(in, fd, read_limit(p->max_read));
+	int64_t howmuch = p->max_read;
+	if (high) {
+		if (in->slow != (GE_SLOW_FROZEN_END | GE_SLOW_IDLE_WATCH) ||
+		    in->idle_hook != ge_bev_in_wm_changed)
+			goto unlock_go;
+		if (in->total_len >= high) {
+			/* The mark was lowered under the data held. */
+			wm_check(bev, p);
+			unlock_if(lk);
+			return;
+		}
+		if ((uint64_t)(high - in->total_len) < (uint64_t)howmuch)
+			howmuch = (int64_t)(high - in->total_len);
+	} else if (in->slow != GE_SLOW_FROZEN_END) {
+		goto unlock_go;
+	}
+	int n = ge_bev_read_nocb(in, fd, read_limit(howmuch));
 	if (n == -2)
 		goto unlock_go;
 	int e = errno;
@@ -87,6 +127,8 @@ void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
 		goev_bev_read_failed(bev, n, e);
 		goto out;
 	}
+	if (high)
+		wm_check(bev, p);
 	if (in->total_len >= bev->wm_read.low)
 		ge_bev_run_readcb(bev, p);
 out:
@@ -154,12 +196,15 @@ go:
  * idle hook of the bufferevent's output: data was added while ev_write is
  * not inserted, so start writing if the bufferevent wants to. 0 leaves it
  * to the Go watcher (a bufferevent without the C handlers). */
-int ge_bev_out_added(void *arg)
+int ge_bev_out_added(void *arg, size_t added, size_t deleted)
 {
 	struct bufferevent *bev = arg;
 	struct ge_bev_priv *p = bev_priv(bev);
+	(void)deleted;
 	if (!(p->flags & GE_BEVF_SOCK_C))
 		return 0;
+	if (!added)
+		return 1; /* only additions start writing */
 	if ((bev->enabled & EV_WRITE) && !p->write_suspended &&
 	    !event_pending(&bev->ev_write, EV_WRITE, NULL)) {
 		const struct timeval *tv = NULL;
@@ -167,5 +212,17 @@ int ge_bev_out_added(void *arg)
 			tv = &bev->timeout_write;
 		event_add(&bev->ev_write, tv);
 	}
+	return 1;
+}
+
+int ge_bev_in_wm_changed(void *arg, size_t added, size_t deleted)
+{
+	struct bufferevent *bev = arg;
+	struct ge_bev_priv *p = bev_priv(bev);
+	(void)added;
+	(void)deleted;
+	if (!plain_bev(p, 0) || bev->wm_read.high == 0)
+		return 0;
+	wm_check(bev, p);
 	return 1;
 }

@@ -54,7 +54,7 @@ struct ge_evbuffer {
 	uint32_t flags;                    /* 52: EVBUFFER_FLAG_* */
 	void *lock;                        /* 56: lock object or NULL (C-managed) */
 	const uint16_t *idle_flags;        /* 64: see GE_SLOW_IDLE_WATCH */
-	int (*idle_hook)(void *);          /* 72: see GE_SLOW_IDLE_WATCH */
+	int (*idle_hook)(void *, size_t, size_t); /* 72: see GE_SLOW_IDLE_WATCH */
 	void *idle_arg;                    /* 80 */
 	int32_t cb_depth;                  /* 88: nesting of callback runs */
 	uint32_t pad_;                     /* 92 */
@@ -81,9 +81,10 @@ struct ge_cb_entry {
  * whose evcb_flags is at idle_flags is inserted (a socket bufferevent's
  * output watcher while its write event waits); then the fast paths may run
  * and clear the counts, as that callback's run would. With idle_hook set,
- * paths that add may also run while the event is not inserted: after the
- * change they call idle_hook(idle_arg), which does the watcher's work and
- * returns nonzero, or returns 0, and the callbacks then run in Go. */
+ * the fast paths may also run while the event is not inserted (or when
+ * there is no event): after the change they call idle_hook(idle_arg,
+ * added, deleted), which does the watcher's work and returns nonzero, or
+ * returns 0, and the callbacks then run in Go. */
 #define GE_SLOW_CALLBACKS     0x1u
 #define GE_SLOW_FROZEN_START  0x2u
 #define GE_SLOW_FROZEN_END    0x4u
@@ -152,6 +153,8 @@ struct ge_bev_priv {
 #define GE_BEVF_RATELIMITED 0x4u
 #define GE_BEVF_FINALIZING  0x8u
 #define GE_BEVF_FILTER_C    0x10u
+/* core/bufferevent's SuspendWM: reading held off by the read high mark. */
+#define GE_SUSPEND_WM 0x01u
 
 /* A socket bufferevent's reads and writes on its buffers (buffer.c):
  * what the Go side or the C handlers (bufferevent_sock.c) still have to
@@ -171,12 +174,14 @@ struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost);
  * after any change; -2 (nothing done) when the tail is not plain. */
 int ge_bev_read_nocb(struct ge_evbuffer *b, int fd, int howmuch);
 /* A socket bufferevent's output watcher in C (the idle hook). */
-int ge_bev_out_added(void *bev);
+int ge_bev_out_added(void *bev, size_t added, size_t deleted);
+/* A socket bufferevent's input high-watermark watcher in C (the idle hook). */
+int ge_bev_in_wm_changed(void *bev, size_t added, size_t deleted);
 /* evbuffer_add_buffer(dst, src) on plain chains, for buffers whose
  * callbacks the caller answers for: 1 done, 0 nothing done. */
 int ge_buf_move_all(struct ge_evbuffer *dst, struct ge_evbuffer *src);
 /* A pair end's output watcher in C (the idle hook). */
-int ge_bev_pair_out_added(void *bev);
+int ge_bev_pair_out_added(void *bev, size_t added, size_t deleted);
 /* Queues a deferred callback (event.c): 1 newly, 0 queued already, -1 Go
  * must do it. */
 struct event_callback;

@@ -343,14 +343,6 @@ func (b *BEV) inbufWMCheck() {
 	b.Trigger(EvRead, OptDeferCallbacks)
 }
 
-// InbufWMCheck is inbufWMCheck for capi's C read handler, after the user's
-// read callback.
-func (b *BEV) InbufWMCheck() {
-	b.Lock()
-	b.inbufWMCheck()
-	b.Unlock()
-}
-
 // ScheduleDeferred is scheduleDeferred for capi, which holds no lock.
 func (b *BEV) ScheduleDeferred() {
 	b.Lock()
@@ -502,6 +494,9 @@ func (b *BEV) SetWatermark(events int16, low, high uintptr) {
 		if high != 0 {
 			if b.wmWatch == nil {
 				b.wmWatch = b.in.Watch(b.inbufWMChanged, true)
+				if iw, ok := b.in.(IdleWatchBuf); ok && b.wmWatch != nil {
+					iw.WMWatch(b.wmWatch, unsafe.Pointer(b.h))
+				}
 			}
 			b.wmWatch.SetEnabled(true)
 			if uintptr(b.in.Len()) >= high {

@@ -84,6 +84,9 @@ type IdleWatchBuf interface {
 	// PairWatch declares that w is the output watcher of the pair end
 	// owner, which the C fast paths may run themselves.
 	PairWatch(w Watch, owner unsafe.Pointer)
+	// WMWatch declares that w is the read high-watermark watcher of the
+	// bufferevent owner, which the C fast paths may run themselves.
+	WMWatch(w Watch, owner unsafe.Pointer)
 }
 
 func retriable(e unix.Errno) bool { return e == unix.EINTR || e == unix.EAGAIN }
