@@ -5,16 +5,18 @@
  * In a bulk transfer these run once per chunk, and every C/Go crossing on
  * the way costs more than the handler's own work. So the common case runs
  * here, called straight from the C event loop: one read or write system
- * call on the bufferevent's buffer, the watermark rule, the user's callback
- * called directly. The handler hands the whole event to Go
- * (core/bufferevent's SockReadCB/SockWriteCB) when the bufferevent needs
- * anything this file does not do: a lock, rate limits, a connect in
- * progress, a read high watermark, callbacks on the buffer, timeouts
+ * call on the bufferevent's buffer, the watermark rules, the user's callback
+ * called directly (under the bufferevent's lock if it has one). The handler
+ * hands the whole event to Go (core/bufferevent's SockReadCB/SockWriteCB)
+ * when the bufferevent needs anything this file does not do: rate limits,
+ * a connect in progress, suspended I/O, a buffer not as the bufferevent
+ * keeps it (callbacks of the program's on it, a freeze lifted), timeouts
  * firing. After the system call, only rare outcomes call Go: errors and end
  * of file, a full drain of a buffer holding special chains, the last
  * reference going. Callbacks run (or are deferred) through
- * bufferevent_cb.c. The output's watcher, which starts writing when data
- * arrives, is here too, as the output buffer's idle hook.
+ * bufferevent_cb.c. Two buffer watchers are here too, as idle hooks: the
+ * output's, which starts writing when data arrives, and the input's read
+ * high-watermark watcher, which holds reading off at the mark.
  *
  * The rules are core/bufferevent's sockReadCB and sockWriteCB, step for
  * step; the differential bufferevent tests run through both (this path for
