@@ -1580,23 +1580,28 @@ ssize_t ge_writev(int fd, const void *iov, int n)
  * up to howmuch bytes over at most 128 chains, stopping before a sendfile
  * chain (not at the front: the caller sends those through Go). Every other
  * chain kind keeps its bytes at buffer + misalign. */
-static int write_iovec(const struct ge_evbuffer *b, int fd, size_t howmuch)
+/* The vectors of a write from the front: up to howmuch bytes over at most
+ * GE_WRITE_VECS chains, stopping before a sendfile chain. Returns how many. */
+static int front_iovecs(const struct ge_evbuffer *b, size_t howmuch,
+    struct iovec iov[GE_WRITE_VECS])
 {
-	struct iovec iov[GE_WRITE_VECS];
 	const struct ge_chain *c;
 	int i = 0;
 	for (c = b->first; c && i < GE_WRITE_VECS && howmuch; c = c->next) {
 		if (c->flags & GE_CHAIN_SENDFILE)
 			break;
+		size_t n = howmuch < c->off ? howmuch : c->off;
 		iov[i].iov_base = c->buffer + c->misalign;
-		if (howmuch >= c->off) {
-			iov[i++].iov_len = c->off;
-			howmuch -= c->off;
-		} else {
-			iov[i++].iov_len = howmuch;
-			break;
-		}
+		iov[i++].iov_len = n;
+		howmuch -= n;
 	}
+	return i;
+}
+
+static int write_iovec(const struct ge_evbuffer *b, int fd, size_t howmuch)
+{
+	struct iovec iov[GE_WRITE_VECS];
+	int i = front_iovecs(b, howmuch, iov);
 	if (i == 0)
 		return 0;
 	/* int, as in libevent (a writev over 2 GiB truncates there too). */
@@ -1687,20 +1692,7 @@ struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost)
 		return r;
 	}
 	struct iovec iov[GE_WRITE_VECS];
-	const struct ge_chain *c;
-	int i = 0;
-	for (c = b->first; c && i < GE_WRITE_VECS && howmuch; c = c->next) {
-		if (c->flags & GE_CHAIN_SENDFILE)
-			break;
-		iov[i].iov_base = c->buffer + c->misalign;
-		if (howmuch >= c->off) {
-			iov[i++].iov_len = c->off;
-			howmuch -= c->off;
-		} else {
-			iov[i++].iov_len = howmuch;
-			howmuch = 0;
-		}
-	}
+	int i = front_iovecs(b, howmuch, iov);
 	if (i == 0) {
 		r.n = 0;
 		return r;
