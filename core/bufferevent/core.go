@@ -439,40 +439,36 @@ func (b *BEV) DisableHard(what int16) int {
 }
 
 // SuspendRead holds reading off for reason without touching enabled.
-func (b *BEV) SuspendRead(reason uint16) {
-	b.Lock()
-	if b.h.ReadSuspended == 0 {
-		b.ops.Disable(b, EvRead)
-	}
-	b.h.ReadSuspended |= reason
-	b.Unlock()
-}
+func (b *BEV) SuspendRead(reason uint16) { b.suspend(EvRead, &b.h.ReadSuspended, reason) }
 
 // UnsuspendRead lifts reason; reading restarts if nothing else holds it.
-func (b *BEV) UnsuspendRead(reason uint16) {
-	b.Lock()
-	b.h.ReadSuspended &^= reason
-	if b.h.ReadSuspended == 0 && b.h.Enabled&EvRead != 0 {
-		b.ops.Enable(b, EvRead)
-	}
-	b.Unlock()
-}
+func (b *BEV) UnsuspendRead(reason uint16) { b.unsuspend(EvRead, &b.h.ReadSuspended, reason) }
 
 // SuspendWrite and UnsuspendWrite are the writing counterparts.
-func (b *BEV) SuspendWrite(reason uint16) {
+func (b *BEV) SuspendWrite(reason uint16) { b.suspend(EvWrite, &b.h.WriteSuspended, reason) }
+
+func (b *BEV) UnsuspendWrite(reason uint16) {
+	b.unsuspend(EvWrite, &b.h.WriteSuspended, reason)
+}
+
+// suspend adds reason to the direction's suspensions (susp), stopping it
+// when it was running; unsuspend lifts reason and restarts the direction
+// when nothing else holds it and the user enabled it (libevent's
+// bufferevent_suspend_*_ and bufferevent_unsuspend_*_).
+func (b *BEV) suspend(dir int16, susp *uint16, reason uint16) {
 	b.Lock()
-	if b.h.WriteSuspended == 0 {
-		b.ops.Disable(b, EvWrite)
+	if *susp == 0 {
+		b.ops.Disable(b, dir)
 	}
-	b.h.WriteSuspended |= reason
+	*susp |= reason
 	b.Unlock()
 }
 
-func (b *BEV) UnsuspendWrite(reason uint16) {
+func (b *BEV) unsuspend(dir int16, susp *uint16, reason uint16) {
 	b.Lock()
-	b.h.WriteSuspended &^= reason
-	if b.h.WriteSuspended == 0 && b.h.Enabled&EvWrite != 0 {
-		b.ops.Enable(b, EvWrite)
+	*susp &^= reason
+	if *susp == 0 && b.h.Enabled&dir != 0 {
+		b.ops.Enable(b, dir)
 	}
 	b.Unlock()
 }

@@ -246,51 +246,39 @@ func (b *Buffer) prependChains(src *Buffer) {
 
 // AddBuffer moves all of in's data to the end of b without copying
 // (evbuffer_add_buffer): the chains themselves change hands.
-func (b *Buffer) AddBuffer(in *Buffer) int {
-	inTotal, outTotal := in.totalLen, b.totalLen
-	if inTotal == 0 || b == in {
-		return 0
-	}
-	if b.frozenEnd() || in.frozenStart() {
-		return -1
-	}
-	pinned, last, ok := in.preservePinned()
-	if !ok {
-		return -1
-	}
-	if outTotal == 0 {
-		freeChains(b.first)
-		b.takeChains(in)
-	} else {
-		b.appendChains(in)
-	}
-	in.restorePinned(pinned, last)
-	in.nDelForCB += inTotal
-	b.nAddForCB += inTotal
-	in.invokeCallbacks()
-	b.invokeCallbacks()
-	return 0
-}
+func (b *Buffer) AddBuffer(in *Buffer) int { return b.takeAll(in, false) }
 
 // PrependBuffer moves all of in's data to the front of b without copying
 // (evbuffer_prepend_buffer).
-func (b *Buffer) PrependBuffer(in *Buffer) int {
+func (b *Buffer) PrependBuffer(in *Buffer) int { return b.takeAll(in, true) }
+
+// takeAll moves in's chains to b's front or end; the end of b that changes
+// and in's front must not be frozen. in's callbacks run before b's, as in
+// libevent.
+func (b *Buffer) takeAll(in *Buffer, front bool) int {
 	inTotal, outTotal := in.totalLen, b.totalLen
 	if inTotal == 0 || b == in {
 		return 0
 	}
-	if b.frozenStart() || in.frozenStart() {
+	bFrozen := b.frozenEnd()
+	if front {
+		bFrozen = b.frozenStart()
+	}
+	if bFrozen || in.frozenStart() {
 		return -1
 	}
 	pinned, last, ok := in.preservePinned()
 	if !ok {
 		return -1
 	}
-	if outTotal == 0 {
+	switch {
+	case outTotal == 0:
 		freeChains(b.first)
 		b.takeChains(in)
-	} else {
+	case front:
 		b.prependChains(in)
+	default:
+		b.appendChains(in)
 	}
 	in.restorePinned(pinned, last)
 	in.nDelForCB += inTotal
