@@ -23,29 +23,9 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
-#include "goevent.h"
-#include "_cgo_export.h"
+#include "bufferevent_c.h"
 
 _Static_assert(sizeof(struct bufferevent) == 392, "struct bufferevent is ABI");
-
-static inline struct ge_bev_priv *priv(const struct bufferevent *bev)
-{
-	return (struct ge_bev_priv *)((char *)bev + sizeof(struct bufferevent));
-}
-
-static inline void bev_lock(const struct bufferevent *bev)
-{
-	void *lk = priv(bev)->lock;
-	if (lk)
-		ge_lock_acquire(lk);
-}
-
-static inline void bev_unlock(const struct bufferevent *bev)
-{
-	void *lk = priv(bev)->lock;
-	if (lk)
-		ge_lock_release(lk);
-}
 
 #define CHECK_BEV(fn, bev, failval) do { \
 	GE_FORK_GUARD(fn, failval); \

@@ -13,9 +13,24 @@
 #include "_cgo_export.h"
 
 /* The private area after the public struct (struct ge_bev_priv). */
-static inline struct ge_bev_priv *bev_priv(struct bufferevent *bev)
+static inline struct ge_bev_priv *bev_priv(const struct bufferevent *bev)
 {
 	return (struct ge_bev_priv *)(void *)((char *)bev + sizeof(struct bufferevent));
+}
+
+/* BEV_LOCK/BEV_UNLOCK: the bufferevent's lock, if it has one (recursive). */
+static inline void bev_lock(const struct bufferevent *bev)
+{
+	void *lk = bev_priv(bev)->lock;
+	if (lk)
+		ge_lock_acquire(lk);
+}
+
+static inline void bev_unlock(const struct bufferevent *bev)
+{
+	void *lk = bev_priv(bev)->lock;
+	if (lk)
+		ge_lock_release(lk);
 }
 
 /* Drops a reference taken by a C path; the last one starts the free in

@@ -43,17 +43,6 @@ static inline int plain_bev(const struct ge_bev_priv *p, uint32_t more)
 	    GE_BEVF_SOCK_C;
 }
 
-static inline void lock_if(void *lk)
-{
-	if (lk)
-		ge_lock_acquire(lk);
-}
-
-static inline void unlock_if(void *lk)
-{
-	if (lk)
-		ge_lock_release(lk);
-}
 
 /* The read limit as libevent passes it to evbuffer_read: cut to an int
  * (core/bufferevent sockReadCB keeps the same wrap). */
@@ -90,11 +79,10 @@ void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
 	struct bufferevent *bev = arg;
 	struct ge_bev_priv *p = bev_priv(bev);
 	struct ge_evbuffer *in = (struct ge_evbuffer *)(void *)bev->input;
-	void *lk = p->lock;
 
 	if (what != EV_READ)
 		goto go;
-	lock_if(lk);
+	bev_lock(bev);
 	/* The input must be just as the bufferevent keeps it: frozen at its
 	 * end (the Go handler lifts that freeze around its read and puts it
 	 * back, also when the program had lifted it), no callback but the
@@ -110,7 +98,7 @@ void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
 		if (in->total_len >= high) {
 			/* The mark was lowered under the data held. */
 			wm_check(bev, p);
-			unlock_if(lk);
+			bev_unlock(bev);
 			return;
 		}
 		if ((uint64_t)(high - in->total_len) < (uint64_t)howmuch)
@@ -135,10 +123,10 @@ void ge_bev_sock_readcb(evutil_socket_t fd, short what, void *arg)
 		ge_bev_run_readcb(bev, p);
 out:
 	bev_decref(bev, p);
-	unlock_if(lk);
+	bev_unlock(bev);
 	return;
 unlock_go:
-	unlock_if(lk);
+	bev_unlock(bev);
 go:
 	goev_bev_sock_readcb(bev, fd, what);
 }
@@ -148,11 +136,10 @@ void ge_bev_sock_writecb(evutil_socket_t fd, short what, void *arg)
 	struct bufferevent *bev = arg;
 	struct ge_bev_priv *p = bev_priv(bev);
 	struct ge_evbuffer *out = (struct ge_evbuffer *)(void *)bev->output;
-	void *lk = p->lock;
 
 	if (what != EV_WRITE)
 		goto go;
-	lock_if(lk);
+	bev_lock(bev);
 	/* The output must be frozen at its front, as the bufferevent keeps it
 	 * (Go puts a lifted freeze back); its one callback may be the idle
 	 * watcher, which has nothing to do while this event is inserted, as it
@@ -186,10 +173,10 @@ void ge_bev_sock_writecb(evutil_socket_t fd, short what, void *arg)
 		ge_bev_run_writecb(bev, p);
 out:
 	bev_decref(bev, p);
-	unlock_if(lk);
+	bev_unlock(bev);
 	return;
 unlock_go:
-	unlock_if(lk);
+	bev_unlock(bev);
 go:
 	goev_bev_sock_writecb(bev, fd, what);
 }
