@@ -9,6 +9,9 @@
  * 2. Two threads write to a BEV_OPT_THREADSAFE socket bufferevent while the
  *    loop moves the bytes to its peer: every byte arrives (count and sum),
  *    plain and with BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS.
+ * 3. pthread_cancel of a thread waiting in event_base_dispatch: the
+ *    blocking wait is a cancellation point, as libevent's epoll_wait is
+ *    (goevent makes only its non-blocking system calls outside libc).
  *
  * Only what is deterministic is printed (completion, totals); how many
  * operations ran depends on scheduling.
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -223,6 +227,44 @@ static void tsafe_case(const char *name, int extra)
 	event_base_free(t.base);
 }
 
+/* ---- 3: cancelling a thread that waits in the loop ----------------------- */
+
+static void never_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	printf("3. the idle event fired\n");
+}
+
+static void *dispatch_thread(void *arg)
+{
+	event_base_dispatch(arg);
+	return NULL;
+}
+
+static void cancel_case(void)
+{
+	struct event_base *base = event_base_new();
+	struct timespec pause = { 0, 200 * 1000 * 1000 };
+	int p[2];
+	void *r;
+	pthread_t th;
+
+	if (pipe(p) < 0) {
+		perror("pipe");
+		exit(1);
+	}
+	struct event *ev = event_new(base, p[0], EV_READ | EV_PERSIST, never_cb, NULL);
+	event_add(ev, NULL);
+	pthread_create(&th, NULL, dispatch_thread, base);
+	nanosleep(&pause, NULL);
+	pthread_cancel(th);
+	pthread_join(th, &r);
+	printf("3. loop thread %s\n", r == PTHREAD_CANCELED ? "cancelled in its wait" : "returned");
+	/* The base still counts as running; it is left alone. */
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -234,5 +276,6 @@ int main(void)
 	tsafe_case("plain", 0);
 	tsafe_case("deferred, unlocked callbacks",
 	    BEV_OPT_DEFER_CALLBACKS | BEV_OPT_UNLOCK_CALLBACKS);
+	cancel_case();
 	return 0;
 }
