@@ -40,9 +40,9 @@ lib: configure
 test: test-go test-c test-bindings
 
 test-go: deps
-	@unformatted=$$(gofmt -l core capi); if [ -n "$$unformatted" ]; then \
+	@unformatted=$$(gofmt -l core engine); if [ -n "$$unformatted" ]; then \
 		echo "gofmt needed: $$unformatted"; exit 1; fi
-	$(GO) vet ./core/... ./capi/...
+	$(GO) vet ./core/... ./engine/...
 	$(GO) test -race -count=1 ./core/...
 
 test-c: lib

@@ -50,8 +50,7 @@
 #include <event2/event_struct.h>
 #include <event2/thread.h>
 
-#include "goevent.h"
-#include "_cgo_export.h"
+#include "internal.h"
 
 #define GEB(b) ((struct ge_evbuffer *)(void *)(b))
 
@@ -458,46 +457,17 @@ static int copy_front(const struct ge_evbuffer *b, unsigned char *out, size_t n)
 	} \
 } while (0)
 
-/* ---- trampolines Go calls user callbacks through ---------------------- */
-
-void ge_buffer_run_cb(void *fn, void *buf, size_t orig, size_t added,
-    size_t deleted, void *arg)
-{
-	struct evbuffer_cb_info info;
-	info.orig_size = orig;
-	info.n_added = added;
-	info.n_deleted = deleted;
-	((evbuffer_cb_func)fn)((struct evbuffer *)buf, &info, arg);
-}
-
-void ge_buffer_run_obsolete_cb(void *fn, void *buf, size_t oldlen,
-    size_t newlen, void *arg)
-{
-	((evbuffer_cb)fn)((struct evbuffer *)buf, oldlen, newlen, arg);
-}
-
-void ge_buffer_run_ref_cleanup(void *fn, void *data, size_t len, void *extra)
-{
-	((evbuffer_ref_cleanup_cb)fn)(data, len, extra);
-}
-
-void ge_buffer_run_seg_cleanup(void *fn, void *seg, int flags, void *arg)
-{
-	((evbuffer_file_segment_cleanup_cb)fn)(
-	    (const struct evbuffer_file_segment *)seg, flags, arg);
-}
-
 /* ---- life cycle, locking, flags --------------------------------------- */
 
 struct evbuffer *evbuffer_new(void)
 {
-	GE_FORK_GUARD("evbuffer_new", NULL);
+	GE_NEED_ENGINE("evbuffer_new", NULL);
 	return goev_evbuffer_new();
 }
 
 void evbuffer_free(struct evbuffer *buf)
 {
-	GE_FORK_GUARD_VOID("evbuffer_free");
+	GE_NEED_ENGINE_VOID("evbuffer_free");
 	NULL_BUF_VOID("evbuffer_free", buf);
 	void *lk = GEB(buf)->lock;
 	if (lk)
@@ -513,7 +483,7 @@ void evbuffer_free(struct evbuffer *buf)
 
 int evbuffer_enable_locking(struct evbuffer *buf, void *lock)
 {
-	GE_FORK_GUARD("evbuffer_enable_locking", -1);
+	GE_NEED_ENGINE("evbuffer_enable_locking", -1);
 	NULL_BUF("evbuffer_enable_locking", buf, -1);
 	if (GEB(buf)->lock)
 		return -1;
@@ -531,21 +501,21 @@ int evbuffer_enable_locking(struct evbuffer *buf, void *lock)
 
 void evbuffer_lock(struct evbuffer *buf)
 {
-	GE_FORK_GUARD_VOID("evbuffer_lock");
+	GE_NEED_ENGINE_VOID("evbuffer_lock");
 	NULL_BUF_VOID("evbuffer_lock", buf);
 	buf_lock(buf);
 }
 
 void evbuffer_unlock(struct evbuffer *buf)
 {
-	GE_FORK_GUARD_VOID("evbuffer_unlock");
+	GE_NEED_ENGINE_VOID("evbuffer_unlock");
 	NULL_BUF_VOID("evbuffer_unlock", buf);
 	buf_unlock(buf);
 }
 
 int evbuffer_set_flags(struct evbuffer *buf, ev_uint64_t flags)
 {
-	GE_FORK_GUARD("evbuffer_set_flags", -1);
+	GE_NEED_ENGINE("evbuffer_set_flags", -1);
 	NULL_BUF("evbuffer_set_flags", buf, -1);
 	buf_lock(buf);
 	GEB(buf)->flags |= (uint32_t)flags;
@@ -555,7 +525,7 @@ int evbuffer_set_flags(struct evbuffer *buf, ev_uint64_t flags)
 
 int evbuffer_clear_flags(struct evbuffer *buf, ev_uint64_t flags)
 {
-	GE_FORK_GUARD("evbuffer_clear_flags", -1);
+	GE_NEED_ENGINE("evbuffer_clear_flags", -1);
 	NULL_BUF("evbuffer_clear_flags", buf, -1);
 	buf_lock(buf);
 	GEB(buf)->flags &= ~(uint32_t)flags;
@@ -565,7 +535,7 @@ int evbuffer_clear_flags(struct evbuffer *buf, ev_uint64_t flags)
 
 int evbuffer_freeze(struct evbuffer *buf, int at_front)
 {
-	GE_FORK_GUARD("evbuffer_freeze", -1);
+	GE_NEED_ENGINE("evbuffer_freeze", -1);
 	NULL_BUF("evbuffer_freeze", buf, -1);
 	buf_lock(buf);
 	int r = goev_evbuffer_freeze(buf, at_front, 1);
@@ -575,7 +545,7 @@ int evbuffer_freeze(struct evbuffer *buf, int at_front)
 
 int evbuffer_unfreeze(struct evbuffer *buf, int at_front)
 {
-	GE_FORK_GUARD("evbuffer_unfreeze", -1);
+	GE_NEED_ENGINE("evbuffer_unfreeze", -1);
 	NULL_BUF("evbuffer_unfreeze", buf, -1);
 	buf_lock(buf);
 	int r = goev_evbuffer_freeze(buf, at_front, 0);
@@ -585,7 +555,7 @@ int evbuffer_unfreeze(struct evbuffer *buf, int at_front)
 
 int evbuffer_defer_callbacks(struct evbuffer *buf, struct event_base *base)
 {
-	GE_FORK_GUARD("evbuffer_defer_callbacks", -1);
+	GE_NEED_ENGINE("evbuffer_defer_callbacks", -1);
 	NULL_BUF("evbuffer_defer_callbacks", buf, -1);
 	if (!base) {
 		GE_BADARG("evbuffer_defer_callbacks", "NULL event_base");
@@ -601,7 +571,7 @@ int evbuffer_defer_callbacks(struct evbuffer *buf, struct event_base *base)
 
 size_t evbuffer_get_length(const struct evbuffer *buf)
 {
-	GE_FORK_GUARD("evbuffer_get_length", 0);
+	GE_NEED_ENGINE("evbuffer_get_length", 0);
 	NULL_BUF("evbuffer_get_length", buf, 0);
 	const struct ge_evbuffer *b = GEB(buf);
 	if (!b->lock)
@@ -614,7 +584,7 @@ size_t evbuffer_get_length(const struct evbuffer *buf)
 
 size_t evbuffer_get_contiguous_space(const struct evbuffer *buf)
 {
-	GE_FORK_GUARD("evbuffer_get_contiguous_space", 0);
+	GE_NEED_ENGINE("evbuffer_get_contiguous_space", 0);
 	NULL_BUF("evbuffer_get_contiguous_space", buf, 0);
 	buf_lock(buf);
 	const struct ge_chain *c = GEB(buf)->first;
@@ -627,7 +597,7 @@ size_t evbuffer_get_contiguous_space(const struct evbuffer *buf)
 
 int evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 {
-	GE_FORK_GUARD("evbuffer_add", -1);
+	GE_NEED_ENGINE("evbuffer_add", -1);
 	NULL_BUF("evbuffer_add", buf, -1);
 	if (__builtin_expect(!data && datlen, 0)) {
 		GE_BADARG("evbuffer_add", "NULL data");
@@ -652,7 +622,7 @@ int evbuffer_add(struct evbuffer *buf, const void *data, size_t datlen)
 
 int evbuffer_prepend(struct evbuffer *buf, const void *data, size_t datlen)
 {
-	GE_FORK_GUARD("evbuffer_prepend", -1);
+	GE_NEED_ENGINE("evbuffer_prepend", -1);
 	NULL_BUF("evbuffer_prepend", buf, -1);
 	if (!data && datlen) {
 		GE_BADARG("evbuffer_prepend", "NULL data");
@@ -713,7 +683,7 @@ int ge_buf_move_all(struct ge_evbuffer *dst, struct ge_evbuffer *src)
 
 int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
 {
-	GE_FORK_GUARD("evbuffer_add_buffer", -1);
+	GE_NEED_ENGINE("evbuffer_add_buffer", -1);
 	NULL_BUF("evbuffer_add_buffer", outbuf, -1);
 	NULL_BUF("evbuffer_add_buffer", inbuf, -1);
 	buf_lock2(inbuf, outbuf);
@@ -734,7 +704,7 @@ int evbuffer_add_buffer(struct evbuffer *outbuf, struct evbuffer *inbuf)
 
 int evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
 {
-	GE_FORK_GUARD("evbuffer_prepend_buffer", -1);
+	GE_NEED_ENGINE("evbuffer_prepend_buffer", -1);
 	NULL_BUF("evbuffer_prepend_buffer", dst, -1);
 	NULL_BUF("evbuffer_prepend_buffer", src, -1);
 	buf_lock2(src, dst);
@@ -746,7 +716,7 @@ int evbuffer_prepend_buffer(struct evbuffer *dst, struct evbuffer *src)
 int evbuffer_add_buffer_reference(struct evbuffer *outbuf,
     struct evbuffer *inbuf)
 {
-	GE_FORK_GUARD("evbuffer_add_buffer_reference", -1);
+	GE_NEED_ENGINE("evbuffer_add_buffer_reference", -1);
 	NULL_BUF("evbuffer_add_buffer_reference", outbuf, -1);
 	NULL_BUF("evbuffer_add_buffer_reference", inbuf, -1);
 	buf_lock2(inbuf, outbuf);
@@ -758,7 +728,7 @@ int evbuffer_add_buffer_reference(struct evbuffer *outbuf,
 int evbuffer_add_reference(struct evbuffer *outbuf, const void *data,
     size_t datlen, evbuffer_ref_cleanup_cb cleanupfn, void *cleanupfn_arg)
 {
-	GE_FORK_GUARD("evbuffer_add_reference", -1);
+	GE_NEED_ENGINE("evbuffer_add_reference", -1);
 	NULL_BUF("evbuffer_add_reference", outbuf, -1);
 	if (!data && datlen) {
 		/* libevent accepts it and crashes when the bytes are read. */
@@ -775,7 +745,7 @@ int evbuffer_add_reference(struct evbuffer *outbuf, const void *data,
 size_t evbuffer_add_iovec(struct evbuffer *buf, struct evbuffer_iovec *vec,
     int n_vec)
 {
-	GE_FORK_GUARD("evbuffer_add_iovec", 0);
+	GE_NEED_ENGINE("evbuffer_add_iovec", 0);
 	NULL_BUF("evbuffer_add_iovec", buf, 0);
 	if (!vec && n_vec > 0) {
 		GE_BADARG("evbuffer_add_iovec", "NULL vector");
@@ -789,7 +759,7 @@ size_t evbuffer_add_iovec(struct evbuffer *buf, struct evbuffer_iovec *vec,
 
 int evbuffer_add_vprintf(struct evbuffer *buf, const char *fmt, va_list ap)
 {
-	GE_FORK_GUARD("evbuffer_add_vprintf", -1);
+	GE_NEED_ENGINE("evbuffer_add_vprintf", -1);
 	NULL_BUF("evbuffer_add_vprintf", buf, -1);
 	if (!fmt) {
 		GE_BADARG("evbuffer_add_vprintf", "NULL format");
@@ -832,7 +802,7 @@ int evbuffer_add_printf(struct evbuffer *buf, const char *fmt, ...)
 int evbuffer_add_file(struct evbuffer *buf, int fd, ev_off_t offset,
     ev_off_t length)
 {
-	GE_FORK_GUARD("evbuffer_add_file", -1);
+	GE_NEED_ENGINE("evbuffer_add_file", -1);
 	NULL_BUF("evbuffer_add_file", buf, -1);
 	int err = 0;
 	buf_lock(buf);
@@ -846,7 +816,7 @@ int evbuffer_add_file(struct evbuffer *buf, int fd, ev_off_t offset,
 struct evbuffer_file_segment *evbuffer_file_segment_new(int fd,
     ev_off_t offset, ev_off_t length, unsigned flags)
 {
-	GE_FORK_GUARD("evbuffer_file_segment_new", NULL);
+	GE_NEED_ENGINE("evbuffer_file_segment_new", NULL);
 	int err = 0;
 	struct evbuffer_file_segment *seg =
 	    goev_evbuffer_file_segment_new(fd, offset, length, flags, &err);
@@ -857,7 +827,7 @@ struct evbuffer_file_segment *evbuffer_file_segment_new(int fd,
 
 void evbuffer_file_segment_free(struct evbuffer_file_segment *seg)
 {
-	GE_FORK_GUARD_VOID("evbuffer_file_segment_free");
+	GE_NEED_ENGINE_VOID("evbuffer_file_segment_free");
 	if (!seg) {
 		GE_BADARG("evbuffer_file_segment_free", "NULL segment");
 		return;
@@ -868,7 +838,7 @@ void evbuffer_file_segment_free(struct evbuffer_file_segment *seg)
 void evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment *seg,
     evbuffer_file_segment_cleanup_cb cb, void *arg)
 {
-	GE_FORK_GUARD_VOID("evbuffer_file_segment_add_cleanup_cb");
+	GE_NEED_ENGINE_VOID("evbuffer_file_segment_add_cleanup_cb");
 	if (!seg) {
 		GE_BADARG("evbuffer_file_segment_add_cleanup_cb", "NULL segment");
 		return;
@@ -879,7 +849,7 @@ void evbuffer_file_segment_add_cleanup_cb(struct evbuffer_file_segment *seg,
 int evbuffer_add_file_segment(struct evbuffer *buf,
     struct evbuffer_file_segment *seg, ev_off_t offset, ev_off_t length)
 {
-	GE_FORK_GUARD("evbuffer_add_file_segment", -1);
+	GE_NEED_ENGINE("evbuffer_add_file_segment", -1);
 	NULL_BUF("evbuffer_add_file_segment", buf, -1);
 	if (!seg) {
 		GE_BADARG("evbuffer_add_file_segment", "NULL segment");
@@ -898,7 +868,7 @@ int evbuffer_add_file_segment(struct evbuffer *buf,
 
 int evbuffer_drain(struct evbuffer *buf, size_t len)
 {
-	GE_FORK_GUARD("evbuffer_drain", -1);
+	GE_NEED_ENGINE("evbuffer_drain", -1);
 	NULL_BUF("evbuffer_drain", buf, -1);
 	struct ge_evbuffer *b = GEB(buf);
 	void *lk = b->lock;
@@ -927,7 +897,7 @@ static int null_dest_ok(struct evbuffer *buf)
 
 int evbuffer_remove(struct evbuffer *buf, void *data, size_t datlen)
 {
-	GE_FORK_GUARD("evbuffer_remove", -1);
+	GE_NEED_ENGINE("evbuffer_remove", -1);
 	NULL_BUF("evbuffer_remove", buf, -1);
 	NULL_DEST("evbuffer_remove", buf, data, datlen);
 	struct ge_evbuffer *b = GEB(buf);
@@ -957,7 +927,7 @@ ev_ssize_t evbuffer_copyout(struct evbuffer *buf, void *data, size_t datlen)
 ev_ssize_t evbuffer_copyout_from(struct evbuffer *buf,
     const struct evbuffer_ptr *pos, void *data, size_t datlen)
 {
-	GE_FORK_GUARD("evbuffer_copyout_from", -1);
+	GE_NEED_ENGINE("evbuffer_copyout_from", -1);
 	NULL_BUF("evbuffer_copyout_from", buf, -1);
 	NULL_DEST("evbuffer_copyout_from", buf, data, datlen);
 	struct ge_evbuffer *b = GEB(buf);
@@ -977,7 +947,7 @@ ev_ssize_t evbuffer_copyout_from(struct evbuffer *buf,
 int evbuffer_remove_buffer(struct evbuffer *src, struct evbuffer *dst,
     size_t datlen)
 {
-	GE_FORK_GUARD("evbuffer_remove_buffer", -1);
+	GE_NEED_ENGINE("evbuffer_remove_buffer", -1);
 	NULL_BUF("evbuffer_remove_buffer", src, -1);
 	NULL_BUF("evbuffer_remove_buffer", dst, -1);
 	buf_lock2(src, dst);
@@ -1074,7 +1044,7 @@ static int find_line(const struct ge_evbuffer *b, int style, size_t *n,
 char *evbuffer_readln(struct evbuffer *buf, size_t *n_read_out,
     enum evbuffer_eol_style eol_style)
 {
-	GE_FORK_GUARD("evbuffer_readln", NULL);
+	GE_NEED_ENGINE("evbuffer_readln", NULL);
 	if (!buf) {
 		GE_BADARG("evbuffer_readln", "NULL buffer");
 		if (n_read_out)
@@ -1118,7 +1088,7 @@ char *evbuffer_readline(struct evbuffer *buf)
 
 unsigned char *evbuffer_pullup(struct evbuffer *buf, ev_ssize_t size)
 {
-	GE_FORK_GUARD("evbuffer_pullup", NULL);
+	GE_NEED_ENGINE("evbuffer_pullup", NULL);
 	NULL_BUF("evbuffer_pullup", buf, NULL);
 	struct ge_evbuffer *b = GEB(buf);
 	buf_lock(buf);
@@ -1140,7 +1110,7 @@ unsigned char *evbuffer_pullup(struct evbuffer *buf, ev_ssize_t size)
 
 int evbuffer_expand(struct evbuffer *buf, size_t datlen)
 {
-	GE_FORK_GUARD("evbuffer_expand", -1);
+	GE_NEED_ENGINE("evbuffer_expand", -1);
 	NULL_BUF("evbuffer_expand", buf, -1);
 	buf_lock(buf);
 	int r = goev_evbuffer_expand(buf, datlen);
@@ -1151,7 +1121,7 @@ int evbuffer_expand(struct evbuffer *buf, size_t datlen)
 int evbuffer_reserve_space(struct evbuffer *buf, ev_ssize_t size,
     struct evbuffer_iovec *vec, int n_vec)
 {
-	GE_FORK_GUARD("evbuffer_reserve_space", -1);
+	GE_NEED_ENGINE("evbuffer_reserve_space", -1);
 	NULL_BUF("evbuffer_reserve_space", buf, -1);
 	if (!vec && n_vec > 0) {
 		GE_BADARG("evbuffer_reserve_space", "NULL vector");
@@ -1166,7 +1136,7 @@ int evbuffer_reserve_space(struct evbuffer *buf, ev_ssize_t size,
 int evbuffer_commit_space(struct evbuffer *buf, struct evbuffer_iovec *vec,
     int n_vecs)
 {
-	GE_FORK_GUARD("evbuffer_commit_space", -1);
+	GE_NEED_ENGINE("evbuffer_commit_space", -1);
 	NULL_BUF("evbuffer_commit_space", buf, -1);
 	if (!vec && n_vecs > 0) {
 		GE_BADARG("evbuffer_commit_space", "NULL vector");
@@ -1193,7 +1163,7 @@ struct evbuffer_ptr evbuffer_search_range(struct evbuffer *buf,
     const char *what, size_t len, const struct evbuffer_ptr *start,
     const struct evbuffer_ptr *end)
 {
-	GE_FORK_GUARD("evbuffer_search_range", not_found());
+	GE_NEED_ENGINE("evbuffer_search_range", not_found());
 	NULL_BUF("evbuffer_search_range", buf, not_found());
 	if (!what && len) {
 		GE_BADARG("evbuffer_search_range", "NULL pattern");
@@ -1217,7 +1187,7 @@ struct evbuffer_ptr evbuffer_search_eol(struct evbuffer *buf,
     struct evbuffer_ptr *start, size_t *eol_len_out,
     enum evbuffer_eol_style eol_style)
 {
-	GE_FORK_GUARD("evbuffer_search_eol", not_found());
+	GE_NEED_ENGINE("evbuffer_search_eol", not_found());
 	/* libevent answers a start at the end without looking at buf. */
 	if (start && start->internal_.chain == NULL) {
 		if (eol_len_out)
@@ -1240,7 +1210,7 @@ struct evbuffer_ptr evbuffer_search_eol(struct evbuffer *buf,
 int evbuffer_ptr_set(struct evbuffer *buf, struct evbuffer_ptr *ptr,
     size_t position, enum evbuffer_ptr_how how)
 {
-	GE_FORK_GUARD("evbuffer_ptr_set", -1);
+	GE_NEED_ENGINE("evbuffer_ptr_set", -1);
 	NULL_BUF("evbuffer_ptr_set", buf, -1);
 	if (!ptr) {
 		GE_BADARG("evbuffer_ptr_set", "NULL evbuffer_ptr");
@@ -1284,7 +1254,7 @@ static int peek_front(const struct ge_evbuffer *b, ev_ssize_t len,
 int evbuffer_peek(struct evbuffer *buf, ev_ssize_t len,
     struct evbuffer_ptr *start_at, struct evbuffer_iovec *vec_out, int n_vec)
 {
-	GE_FORK_GUARD("evbuffer_peek", -1);
+	GE_NEED_ENGINE("evbuffer_peek", -1);
 	if (start_at && start_at->internal_.chain == NULL)
 		return 0;
 	NULL_BUF("evbuffer_peek", buf, -1);
@@ -1303,7 +1273,7 @@ int evbuffer_peek(struct evbuffer *buf, ev_ssize_t len,
 unsigned char *evbuffer_find(struct evbuffer *buf, const unsigned char *what,
     size_t len)
 {
-	GE_FORK_GUARD("evbuffer_find", NULL);
+	GE_NEED_ENGINE("evbuffer_find", NULL);
 	NULL_BUF("evbuffer_find", buf, NULL);
 	if (!what && len) {
 		GE_BADARG("evbuffer_find", "NULL pattern");
@@ -1504,7 +1474,7 @@ static int read_fast(struct ge_evbuffer *b, int fd, int howmuch)
 
 int evbuffer_read(struct evbuffer *buf, evutil_socket_t fd, int howmuch)
 {
-	GE_FORK_GUARD("evbuffer_read", -1);
+	GE_NEED_ENGINE("evbuffer_read", -1);
 	NULL_BUF("evbuffer_read", buf, -1);
 	struct ge_evbuffer *b = GEB(buf);
 	int r;
@@ -1534,26 +1504,27 @@ int evbuffer_read(struct evbuffer *buf, evutil_socket_t fd, int howmuch)
  * ge_writev, called from Go; there the runtime swallows the signal and the
  * call fails with EPIPE, so ge_writev finishes what the signal would have
  * done: when SIGPIPE still has the runtime's handler (the program never set
- * one) and the disposition before the library loaded was the default, it
- * restores the default and raises SIGPIPE. Bufferevents are different: they
+ * one) and the disposition before the runtime started was the default, it
+ * restores the default and raises SIGPIPE. ("Before" is just before the
+ * engine's runtime started, which is when it installed its handler; see
+ * engine.c.) Bufferevents are different: they
  * write sockets with MSG_NOSIGNAL (see core/bufferevent).
  */
 static void (*sigpipe_at_load)(int) = SIG_IGN;
 static void (*sigpipe_go)(int);
 
-/* Before the Go runtime's constructor (priority 101 runs ahead of the
- * default-priority entry the Go linker emits): the disposition the program
- * itself gave SIGPIPE, normally the default. */
-__attribute__((constructor(101))) static void sigpipe_note_at_load(void)
+/* Before the engine's runtime starts (engine.c): the disposition the
+ * program itself gave SIGPIPE, normally the default. */
+void ge_sigpipe_note_before_engine(void)
 {
 	struct sigaction sa;
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && !(sa.sa_flags & SA_SIGINFO))
 		sigpipe_at_load = sa.sa_handler;
 }
 
-/* From Go's package initialization, once the runtime's handler is in place.
- * (It returns a value only because cgo's wrapper of a void(void) function
- * trips -Wunused-parameter.) */
+/* From the engine's start, once the runtime's handler is in place. (It
+ * returns a value only because cgo's wrapper of a void(void) function trips
+ * -Wunused-parameter.) */
 int ge_buffer_note_sigpipe(void)
 {
 	struct sigaction sa;
@@ -1611,7 +1582,7 @@ static int write_iovec(const struct ge_evbuffer *b, int fd, size_t howmuch)
 int evbuffer_write_atmost(struct evbuffer *buf, evutil_socket_t fd,
     ev_ssize_t howmuch)
 {
-	GE_FORK_GUARD("evbuffer_write_atmost", -1);
+	GE_NEED_ENGINE("evbuffer_write_atmost", -1);
 	NULL_BUF("evbuffer_write_atmost", buf, -1);
 	struct ge_evbuffer *b = GEB(buf);
 	int r;
@@ -1723,7 +1694,7 @@ struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost)
 struct evbuffer_cb_entry *evbuffer_add_cb(struct evbuffer *buf,
     evbuffer_cb_func cb, void *cbarg)
 {
-	GE_FORK_GUARD("evbuffer_add_cb", NULL);
+	GE_NEED_ENGINE("evbuffer_add_cb", NULL);
 	NULL_BUF("evbuffer_add_cb", buf, NULL);
 	buf_lock(buf);
 	struct evbuffer_cb_entry *e = goev_evbuffer_add_cb(buf, (void *)cb, cbarg);
@@ -1734,7 +1705,7 @@ struct evbuffer_cb_entry *evbuffer_add_cb(struct evbuffer *buf,
 int evbuffer_remove_cb_entry(struct evbuffer *buf,
     struct evbuffer_cb_entry *ent)
 {
-	GE_FORK_GUARD("evbuffer_remove_cb_entry", -1);
+	GE_NEED_ENGINE("evbuffer_remove_cb_entry", -1);
 	NULL_BUF("evbuffer_remove_cb_entry", buf, -1);
 	if (!ent) {
 		GE_BADARG("evbuffer_remove_cb_entry", "NULL entry");
@@ -1748,7 +1719,7 @@ int evbuffer_remove_cb_entry(struct evbuffer *buf,
 
 int evbuffer_remove_cb(struct evbuffer *buf, evbuffer_cb_func cb, void *cbarg)
 {
-	GE_FORK_GUARD("evbuffer_remove_cb", -1);
+	GE_NEED_ENGINE("evbuffer_remove_cb", -1);
 	NULL_BUF("evbuffer_remove_cb", buf, -1);
 	buf_lock(buf);
 	int r = goev_evbuffer_remove_cb(buf, (void *)cb, cbarg);
@@ -1760,7 +1731,7 @@ int evbuffer_remove_cb(struct evbuffer *buf, evbuffer_cb_func cb, void *cbarg)
 static int cb_flags(const char *fn, struct evbuffer *buf,
     struct evbuffer_cb_entry *cb, ev_uint32_t flags, int set)
 {
-	GE_FORK_GUARD(fn, -1);
+	GE_NEED_ENGINE(fn, -1);
 	NULL_BUF(fn, buf, -1);
 	if (!cb) {
 		GE_BADARG(fn, "NULL entry");
@@ -1786,7 +1757,7 @@ int evbuffer_cb_clear_flags(struct evbuffer *buf, struct evbuffer_cb_entry *cb,
 
 int evbuffer_setcb(struct evbuffer *buf, evbuffer_cb cb, void *cbarg)
 {
-	GE_FORK_GUARD("evbuffer_setcb", -1);
+	GE_NEED_ENGINE("evbuffer_setcb", -1);
 	NULL_BUF("evbuffer_setcb", buf, -1);
 	buf_lock(buf);
 	int r = goev_evbuffer_setcb(buf, (void *)cb, cbarg);

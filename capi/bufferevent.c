@@ -28,28 +28,13 @@
 _Static_assert(sizeof(struct bufferevent) == 392, "struct bufferevent is ABI");
 
 #define CHECK_BEV(fn, bev, failval) do { \
-	GE_FORK_GUARD(fn, failval); \
+	GE_NEED_ENGINE(fn, failval); \
 	if (!(bev)) { GE_BADARG(fn, "NULL bufferevent"); return failval; } \
 } while (0)
 #define CHECK_BEV_VOID(fn, bev) do { \
-	GE_FORK_GUARD_VOID(fn); \
+	GE_NEED_ENGINE_VOID(fn); \
 	if (!(bev)) { GE_BADARG(fn, "NULL bufferevent"); return; } \
 } while (0)
-
-/* ---- trampolines used by bufferevent.go ------------------------------- */
-
-void ge_bev_call_data(uintptr_t fn, uintptr_t bev, uintptr_t arg)
-{
-	((bufferevent_data_cb)fn)((struct bufferevent *)bev, (void *)arg);
-}
-
-/* err < 0 leaves errno as it is. */
-void ge_bev_call_event(uintptr_t fn, uintptr_t bev, short what, uintptr_t arg, int err)
-{
-	if (err >= 0)
-		errno = err;
-	((bufferevent_event_cb)fn)((struct bufferevent *)bev, what, (void *)arg);
-}
 
 static void ge_bev_nop(evutil_socket_t fd, short what, void *arg)
 {
@@ -73,7 +58,7 @@ void *ge_bev_current_base(void)
 struct bufferevent *bufferevent_socket_new(struct event_base *base,
     evutil_socket_t fd, int options)
 {
-	GE_FORK_GUARD("bufferevent_socket_new", NULL);
+	GE_NEED_ENGINE("bufferevent_socket_new", NULL);
 	return goev_bufferevent_socket_new(base, fd, options);
 }
 
@@ -81,7 +66,7 @@ struct bufferevent *bufferevent_new(evutil_socket_t fd,
     bufferevent_data_cb readcb, bufferevent_data_cb writecb,
     bufferevent_event_cb eventcb, void *cbarg)
 {
-	GE_FORK_GUARD("bufferevent_new", NULL);
+	GE_NEED_ENGINE("bufferevent_new", NULL);
 	struct bufferevent *bev = goev_bufferevent_socket_new(NULL, fd, 0);
 	if (!bev)
 		return NULL;

@@ -9,8 +9,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_struct.h>
 
-#include "goevent.h"
-#include "_cgo_export.h"
+#include "internal.h"
 
 /* The private area after the public struct (struct ge_bev_priv). */
 static inline struct ge_bev_priv *bev_priv(const struct bufferevent *bev)

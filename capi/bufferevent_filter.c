@@ -6,25 +6,12 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
-#include "goevent.h"
-#include "_cgo_export.h"
-
-int ge_bev_filter_call(void *fn, void *src, void *dst, ssize_t limit,
-    int mode, void *ctx)
-{
-	return (int)((bufferevent_filter_cb)fn)((struct evbuffer *)src,
-	    (struct evbuffer *)dst, limit, (enum bufferevent_flush_mode)mode, ctx);
-}
-
-void ge_bev_filter_free_ctx(void *fn, void *ctx)
-{
-	((void (*)(void *))fn)(ctx);
-}
+#include "internal.h"
 
 /* The input filter a filter made without one uses when the C handlers run
  * it (core/bufferevent's nullFilter otherwise): libevent's null filter,
  * which moves everything allowed from src to dst. */
-static enum bufferevent_filter_result ge_bev_null_filter(struct evbuffer *src,
+enum bufferevent_filter_result ge_bev_null_filter(struct evbuffer *src,
     struct evbuffer *dst, ev_ssize_t limit, enum bufferevent_flush_mode mode,
     void *ctx)
 {
@@ -35,16 +22,12 @@ static enum bufferevent_filter_result ge_bev_null_filter(struct evbuffer *src,
 	return BEV_OK;
 }
 
-void *ge_bev_null_filter_fn(void)
-{
-	return (void *)ge_bev_null_filter;
-}
 
 struct bufferevent *bufferevent_filter_new(struct bufferevent *underlying,
     bufferevent_filter_cb input_filter, bufferevent_filter_cb output_filter,
     int options, void (*free_context)(void *), void *ctx)
 {
-	GE_FORK_GUARD("bufferevent_filter_new", NULL);
+	GE_NEED_ENGINE("bufferevent_filter_new", NULL);
 	/* libevent returns NULL for a missing underlying without a word. */
 	if (!underlying)
 		return NULL;

@@ -14,7 +14,7 @@
 int bufferevent_pair_new(struct event_base *base, int options,
     struct bufferevent *pair[2])
 {
-	GE_FORK_GUARD("bufferevent_pair_new", -1);
+	GE_NEED_ENGINE("bufferevent_pair_new", -1);
 	if (!pair) {
 		GE_BADARG("bufferevent_pair_new", "NULL pair array");
 		return -1;
@@ -29,7 +29,7 @@ int bufferevent_pair_new(struct event_base *base, int options,
 
 struct bufferevent *bufferevent_pair_get_partner(struct bufferevent *bev)
 {
-	GE_FORK_GUARD("bufferevent_pair_get_partner", NULL);
+	GE_NEED_ENGINE("bufferevent_pair_get_partner", NULL);
 	if (!bev) {
 		GE_BADARG("bufferevent_pair_get_partner", "NULL bufferevent");
 		return NULL;

@@ -12,8 +12,7 @@
 #include <event2/bufferevent.h>
 #include <event2/util.h>
 
-#include "goevent.h"
-#include "_cgo_export.h"
+#include "internal.h"
 
 /* goevent's layout of the opaque struct ev_token_bucket_cfg; mirrored by
  * core/bufferevent.TokenBucketCfg, whose test pins the offsets. */
@@ -35,15 +34,15 @@ _Static_assert(sizeof(struct ev_token_bucket_cfg) == 56, "mirrored in Go");
 #define GE_COMMON_TIMEOUT_USEC_MASK 0x000fffff
 
 #define CHECK_BEV(fn, bev, failval) do { \
-	GE_FORK_GUARD(fn, failval); \
+	GE_NEED_ENGINE(fn, failval); \
 	if (!(bev)) { GE_BADARG(fn, "NULL bufferevent"); return failval; } \
 } while (0)
 #define CHECK_GROUP(fn, g, failval) do { \
-	GE_FORK_GUARD(fn, failval); \
+	GE_NEED_ENGINE(fn, failval); \
 	if (!(g)) { GE_BADARG(fn, "NULL group"); return failval; } \
 } while (0)
 #define CHECK_GROUP_VOID(fn, g) do { \
-	GE_FORK_GUARD_VOID(fn); \
+	GE_NEED_ENGINE_VOID(fn); \
 	if (!(g)) { GE_BADARG(fn, "NULL group"); return; } \
 } while (0)
 
@@ -51,7 +50,7 @@ struct ev_token_bucket_cfg *ev_token_bucket_cfg_new(size_t read_rate,
     size_t read_burst, size_t write_rate, size_t write_burst,
     const struct timeval *tick_len)
 {
-	GE_FORK_GUARD("ev_token_bucket_cfg_new", NULL);
+	GE_NEED_ENGINE("ev_token_bucket_cfg_new", NULL);
 	struct timeval one_second = {1, 0};
 	if (!tick_len)
 		tick_len = &one_second;
@@ -75,7 +74,7 @@ struct ev_token_bucket_cfg *ev_token_bucket_cfg_new(size_t read_rate,
 
 void ev_token_bucket_cfg_free(struct ev_token_bucket_cfg *cfg)
 {
-	GE_FORK_GUARD_VOID("ev_token_bucket_cfg_free");
+	GE_NEED_ENGINE_VOID("ev_token_bucket_cfg_free");
 	ge_free(cfg);
 }
 
@@ -132,7 +131,7 @@ int bufferevent_decrement_write_limit(struct bufferevent *bev, ev_ssize_t decr)
 struct bufferevent_rate_limit_group *bufferevent_rate_limit_group_new(
     struct event_base *base, const struct ev_token_bucket_cfg *cfg)
 {
-	GE_FORK_GUARD("bufferevent_rate_limit_group_new", NULL);
+	GE_NEED_ENGINE("bufferevent_rate_limit_group_new", NULL);
 	if (!cfg) {
 		GE_BADARG("bufferevent_rate_limit_group_new", "NULL cfg");
 		return NULL;
@@ -143,7 +142,7 @@ struct bufferevent_rate_limit_group *bufferevent_rate_limit_group_new(
 int bufferevent_rate_limit_group_set_cfg(struct bufferevent_rate_limit_group *g,
     const struct ev_token_bucket_cfg *cfg)
 {
-	GE_FORK_GUARD("bufferevent_rate_limit_group_set_cfg", -1);
+	GE_NEED_ENGINE("bufferevent_rate_limit_group_set_cfg", -1);
 	if (!g || !cfg)
 		return -1;
 	return goev_bufferevent_rate_limit_group_set_cfg(g, (void *)cfg);

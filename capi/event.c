@@ -33,8 +33,7 @@
 #include <event2/event_struct.h>
 #include <event2/thread.h>
 
-#include "goevent.h"
-#include "_cgo_export.h"
+#include "internal.h"
 
 /* An active queue: callbacks linked through their evcb_active_next fields
  * (tqe_next is the next callback, tqe_prev holds the previous callback, not
@@ -180,7 +179,7 @@ struct event_config {
 
 struct event_config *event_config_new(void)
 {
-	GE_FORK_GUARD("event_config_new", NULL);
+	GE_NEED_ENGINE("event_config_new", NULL);
 	struct event_config *cfg = ge_calloc(1, sizeof(*cfg));
 	if (!cfg)
 		return NULL;
@@ -192,7 +191,7 @@ struct event_config *event_config_new(void)
 
 void event_config_free(struct event_config *cfg)
 {
-	GE_FORK_GUARD_VOID("event_config_free");
+	GE_NEED_ENGINE_VOID("event_config_free");
 	if (!cfg)
 		return;
 	while (cfg->avoid) {
@@ -206,7 +205,7 @@ void event_config_free(struct event_config *cfg)
 
 int event_config_avoid_method(struct event_config *cfg, const char *method)
 {
-	GE_FORK_GUARD("event_config_avoid_method", -1);
+	GE_NEED_ENGINE("event_config_avoid_method", -1);
 	if (!cfg || !method) {
 		GE_BADARG("event_config_avoid_method", "NULL argument");
 		return -1;
@@ -227,7 +226,7 @@ int event_config_avoid_method(struct event_config *cfg, const char *method)
 
 int event_config_require_features(struct event_config *cfg, int features)
 {
-	GE_FORK_GUARD("event_config_require_features", -1);
+	GE_NEED_ENGINE("event_config_require_features", -1);
 	if (!cfg)
 		return -1;
 	cfg->require_features = features;
@@ -236,7 +235,7 @@ int event_config_require_features(struct event_config *cfg, int features)
 
 int event_config_set_flag(struct event_config *cfg, int flag)
 {
-	GE_FORK_GUARD("event_config_set_flag", -1);
+	GE_NEED_ENGINE("event_config_set_flag", -1);
 	if (!cfg)
 		return -1;
 	cfg->flags |= flag;
@@ -245,7 +244,7 @@ int event_config_set_flag(struct event_config *cfg, int flag)
 
 int event_config_set_num_cpus_hint(struct event_config *cfg, int cpus)
 {
-	GE_FORK_GUARD("event_config_set_num_cpus_hint", -1);
+	GE_NEED_ENGINE("event_config_set_num_cpus_hint", -1);
 	if (!cfg)
 		return -1;
 	cfg->n_cpus_hint = cpus;
@@ -255,7 +254,7 @@ int event_config_set_num_cpus_hint(struct event_config *cfg, int cpus)
 int event_config_set_max_dispatch_interval(struct event_config *cfg,
     const struct timeval *max_interval, int max_callbacks, int min_priority)
 {
-	GE_FORK_GUARD("event_config_set_max_dispatch_interval", -1);
+	GE_NEED_ENGINE("event_config_set_max_dispatch_interval", -1);
 	if (!cfg) {
 		GE_BADARG("event_config_set_max_dispatch_interval", "NULL config");
 		return -1;
@@ -281,7 +280,7 @@ static int config_avoids(const struct event_config *cfg, const char *m)
 
 struct event_base *event_base_new_with_config(const struct event_config *cfg)
 {
-	GE_FORK_GUARD("event_base_new_with_config", NULL);
+	GE_NEED_ENGINE("event_base_new_with_config", NULL);
 	int flags = cfg ? cfg->flags : 0;
 	struct timeval none = { -1, 0 };
 	const struct timeval *mx = cfg ? &cfg->max_dispatch_interval : &none;
@@ -302,7 +301,7 @@ struct event_base *event_base_new_with_config(const struct event_config *cfg)
 
 struct event_base *event_base_new(void)
 {
-	GE_FORK_GUARD("event_base_new", NULL);
+	GE_NEED_ENGINE("event_base_new", NULL);
 	struct event_config *cfg = event_config_new();
 	if (!cfg)
 		return NULL;
@@ -313,7 +312,7 @@ struct event_base *event_base_new(void)
 
 struct event_base *event_init(void)
 {
-	GE_FORK_GUARD("event_init", NULL);
+	GE_NEED_ENGINE("event_init", NULL);
 	struct event_base *b = event_base_new_with_config(NULL);
 	if (!b) {
 		ge_log(GE_LOG_ERR, "event_init: Unable to construct event_base");
@@ -338,13 +337,13 @@ static void base_free(struct event_base *base, int run_finalizers)
 
 void event_base_free(struct event_base *base)
 {
-	GE_FORK_GUARD_VOID("event_base_free");
+	GE_NEED_ENGINE_VOID("event_base_free");
 	base_free(base, 1);
 }
 
 void event_base_free_nofinalize(struct event_base *base)
 {
-	GE_FORK_GUARD_VOID("event_base_free_nofinalize");
+	GE_NEED_ENGINE_VOID("event_base_free_nofinalize");
 	base_free(base, 0);
 }
 
@@ -352,7 +351,7 @@ int event_reinit(struct event_base *base)
 {
 	/* In a forked child this is where a libevent program would carry on;
 	 * goevent cannot, and the guard says so. */
-	GE_FORK_GUARD("event_reinit", -1);
+	GE_NEED_ENGINE("event_reinit", -1);
 	if (!base) {
 		GE_BADARG("event_reinit", "NULL base");
 		return -1;
@@ -375,7 +374,7 @@ static const char *base_method(const struct event_base *base)
 
 const char *event_base_get_method(const struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_get_method", NULL);
+	GE_NEED_ENGINE("event_base_get_method", NULL);
 	if (!base) {
 		GE_BADARG("event_base_get_method", "NULL base");
 		return NULL;
@@ -385,7 +384,7 @@ const char *event_base_get_method(const struct event_base *base)
 
 const char *event_get_method(void)
 {
-	GE_FORK_GUARD("event_get_method", NULL);
+	GE_NEED_ENGINE("event_get_method", NULL);
 	if (!ge_current_base) {
 		GE_BADARG("event_get_method", "no current base (event_init)");
 		return NULL;
@@ -395,13 +394,13 @@ const char *event_get_method(void)
 
 const char **event_get_supported_methods(void)
 {
-	GE_FORK_GUARD("event_get_supported_methods", NULL);
+	GE_NEED_ENGINE("event_get_supported_methods", NULL);
 	return ge_methods;
 }
 
 int event_base_get_features(const struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_get_features", 0);
+	GE_NEED_ENGINE("event_base_get_features", 0);
 	if (!base) {
 		GE_BADARG("event_base_get_features", "NULL base");
 		return 0;
@@ -411,7 +410,7 @@ int event_base_get_features(const struct event_base *base)
 
 int event_base_priority_init(struct event_base *base, int npriorities)
 {
-	GE_FORK_GUARD("event_base_priority_init", -1);
+	GE_NEED_ENGINE("event_base_priority_init", -1);
 	if (!base) {
 		GE_BADARG("event_base_priority_init", "NULL base");
 		return -1;
@@ -421,13 +420,13 @@ int event_base_priority_init(struct event_base *base, int npriorities)
 
 int event_priority_init(int npriorities)
 {
-	GE_FORK_GUARD("event_priority_init", -1);
+	GE_NEED_ENGINE("event_priority_init", -1);
 	return event_base_priority_init(ge_current_base, npriorities);
 }
 
 int event_base_get_npriorities(struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_get_npriorities", -1);
+	GE_NEED_ENGINE("event_base_get_npriorities", -1);
 	if (!base)
 		base = ge_current_base;
 	if (!base) {
@@ -439,7 +438,7 @@ int event_base_get_npriorities(struct event_base *base)
 
 int event_base_get_num_events(struct event_base *base, unsigned int type)
 {
-	GE_FORK_GUARD("event_base_get_num_events", -1);
+	GE_NEED_ENGINE("event_base_get_num_events", -1);
 	if (!base) {
 		GE_BADARG("event_base_get_num_events", "NULL base");
 		return -1;
@@ -449,7 +448,7 @@ int event_base_get_num_events(struct event_base *base, unsigned int type)
 
 int event_base_get_max_events(struct event_base *base, unsigned int type, int clear)
 {
-	GE_FORK_GUARD("event_base_get_max_events", -1);
+	GE_NEED_ENGINE("event_base_get_max_events", -1);
 	if (!base) {
 		GE_BADARG("event_base_get_max_events", "NULL base");
 		return -1;
@@ -459,7 +458,7 @@ int event_base_get_max_events(struct event_base *base, unsigned int type, int cl
 
 int event_gettime_monotonic(struct event_base *base, struct timeval *tp)
 {
-	GE_FORK_GUARD("event_gettime_monotonic", -1);
+	GE_NEED_ENGINE("event_gettime_monotonic", -1);
 	if (!base || !tp)
 		return -1;
 	return goev_event_gettime_monotonic(base, tp);
@@ -467,7 +466,7 @@ int event_gettime_monotonic(struct event_base *base, struct timeval *tp)
 
 int event_base_gettimeofday_cached(struct event_base *base, struct timeval *tv)
 {
-	GE_FORK_GUARD("event_base_gettimeofday_cached", -1);
+	GE_NEED_ENGINE("event_base_gettimeofday_cached", -1);
 	if (!base)
 		base = ge_current_base;
 	if (!base)
@@ -477,7 +476,7 @@ int event_base_gettimeofday_cached(struct event_base *base, struct timeval *tv)
 
 int event_base_update_cache_time(struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_update_cache_time", -1);
+	GE_NEED_ENGINE("event_base_update_cache_time", -1);
 	if (!base)
 		base = ge_current_base;
 	if (!base)
@@ -489,7 +488,7 @@ int event_base_update_cache_time(struct event_base *base)
 const struct timeval *event_base_init_common_timeout(struct event_base *base,
     const struct timeval *duration)
 {
-	GE_FORK_GUARD("event_base_init_common_timeout", NULL);
+	GE_NEED_ENGINE("event_base_init_common_timeout", NULL);
 	if (!base || !duration) {
 		GE_BADARG("event_base_init_common_timeout", "NULL argument");
 		return NULL;
@@ -499,7 +498,7 @@ const struct timeval *event_base_init_common_timeout(struct event_base *base,
 
 int evthread_make_base_notifiable(struct event_base *base)
 {
-	GE_FORK_GUARD("evthread_make_base_notifiable", -1);
+	GE_NEED_ENGINE("evthread_make_base_notifiable", -1);
 	if (!base)
 		return -1;
 	int err = 0;
@@ -510,7 +509,7 @@ int evthread_make_base_notifiable(struct event_base *base)
 
 void libevent_global_shutdown(void)
 {
-	GE_FORK_GUARD_VOID("libevent_global_shutdown");
+	GE_NEED_ENGINE_VOID("libevent_global_shutdown");
 	/* goevent keeps no global state that needs releasing: bases own all
 	 * their memory, and the Go runtime cannot be shut down. */
 }
@@ -519,7 +518,7 @@ void libevent_global_shutdown(void)
 
 int event_base_loop(struct event_base *base, int flags)
 {
-	GE_FORK_GUARD("event_base_loop", -1);
+	GE_NEED_ENGINE("event_base_loop", -1);
 	if (!base) {
 		GE_BADARG("event_base_loop", "NULL base");
 		return -1;
@@ -538,25 +537,25 @@ int event_base_loop(struct event_base *base, int flags)
 
 int event_base_dispatch(struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_dispatch", -1);
+	GE_NEED_ENGINE("event_base_dispatch", -1);
 	return event_base_loop(base, 0);
 }
 
 int event_loop(int flags)
 {
-	GE_FORK_GUARD("event_loop", -1);
+	GE_NEED_ENGINE("event_loop", -1);
 	return event_base_loop(ge_current_base, flags);
 }
 
 int event_dispatch(void)
 {
-	GE_FORK_GUARD("event_dispatch", -1);
+	GE_NEED_ENGINE("event_dispatch", -1);
 	return event_base_loop(ge_current_base, 0);
 }
 
 int event_base_loopexit(struct event_base *base, const struct timeval *tv)
 {
-	GE_FORK_GUARD("event_base_loopexit", -1);
+	GE_NEED_ENGINE("event_base_loopexit", -1);
 	if (!base)
 		return -1;
 	return goev_event_base_loopexit(base, (struct timeval *)tv);
@@ -564,13 +563,13 @@ int event_base_loopexit(struct event_base *base, const struct timeval *tv)
 
 int event_loopexit(const struct timeval *tv)
 {
-	GE_FORK_GUARD("event_loopexit", -1);
+	GE_NEED_ENGINE("event_loopexit", -1);
 	return event_base_loopexit(ge_current_base, tv);
 }
 
 int event_base_loopbreak(struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_loopbreak", -1);
+	GE_NEED_ENGINE("event_base_loopbreak", -1);
 	if (!base)
 		return -1;
 	goev_event_base_loopbreak(base);
@@ -579,13 +578,13 @@ int event_base_loopbreak(struct event_base *base)
 
 int event_loopbreak(void)
 {
-	GE_FORK_GUARD("event_loopbreak", -1);
+	GE_NEED_ENGINE("event_loopbreak", -1);
 	return event_base_loopbreak(ge_current_base);
 }
 
 int event_base_loopcontinue(struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_loopcontinue", -1);
+	GE_NEED_ENGINE("event_base_loopcontinue", -1);
 	if (!base)
 		return -1;
 	goev_event_base_loopcontinue(base);
@@ -594,7 +593,7 @@ int event_base_loopcontinue(struct event_base *base)
 
 int event_base_got_exit(struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_got_exit", -1);
+	GE_NEED_ENGINE("event_base_got_exit", -1);
 	if (!base) {
 		GE_BADARG("event_base_got_exit", "NULL base");
 		return -1;
@@ -604,7 +603,7 @@ int event_base_got_exit(struct event_base *base)
 
 int event_base_got_break(struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_got_break", -1);
+	GE_NEED_ENGINE("event_base_got_break", -1);
 	if (!base) {
 		GE_BADARG("event_base_got_break", "NULL base");
 		return -1;
@@ -614,7 +613,7 @@ int event_base_got_break(struct event_base *base)
 
 struct event *event_base_get_running_event(struct event_base *base)
 {
-	GE_FORK_GUARD("event_base_get_running_event", NULL);
+	GE_NEED_ENGINE("event_base_get_running_event", NULL);
 	if (!base)
 		return NULL;
 	return goev_event_base_get_running_event(base);
@@ -623,7 +622,7 @@ struct event *event_base_get_running_event(struct event_base *base)
 int event_base_once(struct event_base *base, evutil_socket_t fd, short events,
     event_callback_fn callback, void *arg, const struct timeval *tv)
 {
-	GE_FORK_GUARD("event_base_once", -1);
+	GE_NEED_ENGINE("event_base_once", -1);
 	if (!base)
 		return -1;
 	return goev_event_base_once(base, fd, events, (void *)callback, arg,
@@ -634,14 +633,14 @@ int event_once(evutil_socket_t fd, short events,
     void (*callback)(evutil_socket_t, short, void *), void *arg,
     const struct timeval *tv)
 {
-	GE_FORK_GUARD("event_once", -1);
+	GE_NEED_ENGINE("event_once", -1);
 	return event_base_once(ge_current_base, fd, events, callback, arg, tv);
 }
 
 int event_base_foreach_event(struct event_base *base,
     event_base_foreach_event_cb fn, void *arg)
 {
-	GE_FORK_GUARD("event_base_foreach_event", -1);
+	GE_NEED_ENGINE("event_base_foreach_event", -1);
 	if (!fn || !base)
 		return -1;
 	return goev_event_base_foreach_event(base, (void *)fn, arg);
@@ -649,7 +648,7 @@ int event_base_foreach_event(struct event_base *base,
 
 void event_base_dump_events(struct event_base *base, FILE *output)
 {
-	GE_FORK_GUARD_VOID("event_base_dump_events");
+	GE_NEED_ENGINE_VOID("event_base_dump_events");
 	if (!base || !output) {
 		GE_BADARG("event_base_dump_events", "NULL argument");
 		return;
@@ -663,7 +662,7 @@ void event_base_dump_events(struct event_base *base, FILE *output)
 
 void event_base_active_by_fd(struct event_base *base, evutil_socket_t fd, short events)
 {
-	GE_FORK_GUARD_VOID("event_base_active_by_fd");
+	GE_NEED_ENGINE_VOID("event_base_active_by_fd");
 	if (!base) {
 		GE_BADARG("event_base_active_by_fd", "NULL base");
 		return;
@@ -673,7 +672,7 @@ void event_base_active_by_fd(struct event_base *base, evutil_socket_t fd, short 
 
 void event_base_active_by_signal(struct event_base *base, int sig)
 {
-	GE_FORK_GUARD_VOID("event_base_active_by_signal");
+	GE_NEED_ENGINE_VOID("event_base_active_by_signal");
 	if (!base) {
 		GE_BADARG("event_base_active_by_signal", "NULL base");
 		return;
@@ -688,7 +687,7 @@ static int ge_debug_mode;
 
 void event_enable_debug_mode(void)
 {
-	GE_FORK_GUARD_VOID("event_enable_debug_mode");
+	GE_NEED_ENGINE_VOID("event_enable_debug_mode");
 	if (ge_debug_mode)
 		ge_log(GE_LOG_ERR, "event_enable_debug_mode was called twice!");
 	/* goevent accepts the call; its loop does not keep libevent's table
@@ -705,7 +704,7 @@ void *event_self_cbarg(void)
 int event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
     short events, event_callback_fn callback, void *arg)
 {
-	GE_FORK_GUARD("event_assign", -1);
+	GE_NEED_ENGINE("event_assign", -1);
 	if (!ev) {
 		GE_BADARG("event_assign", "NULL event");
 		return -1;
@@ -747,14 +746,14 @@ int event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
 void event_set(struct event *ev, evutil_socket_t fd, short events,
     void (*callback)(evutil_socket_t, short, void *), void *arg)
 {
-	GE_FORK_GUARD_VOID("event_set");
+	GE_NEED_ENGINE_VOID("event_set");
 	event_assign(ev, ge_current_base, fd, events, callback, arg);
 }
 
 struct event *event_new(struct event_base *base, evutil_socket_t fd,
     short events, event_callback_fn cb, void *arg)
 {
-	GE_FORK_GUARD("event_new", NULL);
+	GE_NEED_ENGINE("event_new", NULL);
 	struct event *ev = ge_malloc(sizeof(struct event));
 	if (!ev)
 		return NULL;
@@ -767,7 +766,7 @@ struct event *event_new(struct event_base *base, evutil_socket_t fd,
 
 int event_base_set(struct event_base *base, struct event *ev)
 {
-	GE_FORK_GUARD("event_base_set", -1);
+	GE_NEED_ENGINE("event_base_set", -1);
 	if (!base || !ev) {
 		GE_BADARG("event_base_set", "NULL argument");
 		return -1;
@@ -782,7 +781,7 @@ int event_base_set(struct event_base *base, struct event *ev)
 
 int event_priority_set(struct event *ev, int pri)
 {
-	GE_FORK_GUARD("event_priority_set", -1);
+	GE_NEED_ENGINE("event_priority_set", -1);
 	if (!ev || !ev->ev_base) {
 		GE_BADARG("event_priority_set", "event has no event_base set");
 		return -1;
@@ -797,50 +796,50 @@ int event_priority_set(struct event *ev, int pri)
 
 void event_debug_unassign(struct event *ev)
 {
-	GE_FORK_GUARD_VOID("event_debug_unassign");
+	GE_NEED_ENGINE_VOID("event_debug_unassign");
 	if (ev)
 		ev->ev_evcallback.evcb_flags &= ~EVLIST_INIT;
 }
 
 int event_initialized(const struct event *ev)
 {
-	GE_FORK_GUARD("event_initialized", 0);
+	GE_NEED_ENGINE("event_initialized", 0);
 	return (ev->ev_evcallback.evcb_flags & EVLIST_INIT) ? 1 : 0;
 }
 
 evutil_socket_t event_get_fd(const struct event *ev)
 {
-	GE_FORK_GUARD("event_get_fd", -1);
+	GE_NEED_ENGINE("event_get_fd", -1);
 	return ev->ev_fd;
 }
 
 struct event_base *event_get_base(const struct event *ev)
 {
-	GE_FORK_GUARD("event_get_base", NULL);
+	GE_NEED_ENGINE("event_get_base", NULL);
 	return ev->ev_base;
 }
 
 short event_get_events(const struct event *ev)
 {
-	GE_FORK_GUARD("event_get_events", 0);
+	GE_NEED_ENGINE("event_get_events", 0);
 	return ev->ev_events;
 }
 
 event_callback_fn event_get_callback(const struct event *ev)
 {
-	GE_FORK_GUARD("event_get_callback", NULL);
+	GE_NEED_ENGINE("event_get_callback", NULL);
 	return ev->ev_evcallback.evcb_cb_union.evcb_callback;
 }
 
 void *event_get_callback_arg(const struct event *ev)
 {
-	GE_FORK_GUARD("event_get_callback_arg", NULL);
+	GE_NEED_ENGINE("event_get_callback_arg", NULL);
 	return ev->ev_evcallback.evcb_arg;
 }
 
 int event_get_priority(const struct event *ev)
 {
-	GE_FORK_GUARD("event_get_priority", -1);
+	GE_NEED_ENGINE("event_get_priority", -1);
 	return ev->ev_evcallback.evcb_pri;
 }
 
@@ -848,7 +847,7 @@ void event_get_assignment(const struct event *event, struct event_base **base_ou
     evutil_socket_t *fd_out, short *events_out, event_callback_fn *callback_out,
     void **arg_out)
 {
-	GE_FORK_GUARD_VOID("event_get_assignment");
+	GE_NEED_ENGINE_VOID("event_get_assignment");
 	if (base_out)
 		*base_out = event->ev_base;
 	if (fd_out)
@@ -907,7 +906,7 @@ static inline void base_unlock(struct ge_base *b)
  * Go, which applies the same rules. */
 
 /* The address range of core/loop's Go callbacks (set once at start-up). */
-uintptr_t ge_gocb_lo, ge_gocb_hi; /* goevent.h */
+uintptr_t ge_gocb_lo, ge_gocb_hi; /* internal.h */
 
 static inline struct event_callback *cbq_prev(const struct event_callback *cb)
 {
@@ -1806,7 +1805,7 @@ static inline int ge_idle_unlocked(const struct event *ev)
 
 int event_add(struct event *ev, const struct timeval *tv)
 {
-	GE_FORK_GUARD("event_add", -1);
+	GE_NEED_ENGINE("event_add", -1);
 	if (!ev || !ev->ev_base) {
 		ge_log(GE_LOG_WARN, "event_add: event has no event_base set.");
 		return -1;
@@ -1853,25 +1852,25 @@ static int event_del_mode(const char *fn, struct event *ev, int mode)
 
 int event_del(struct event *ev)
 {
-	GE_FORK_GUARD("event_del", -1);
+	GE_NEED_ENGINE("event_del", -1);
 	return event_del_mode("event_del", ev, GE_DEL_AUTOBLOCK);
 }
 
 int event_del_block(struct event *ev)
 {
-	GE_FORK_GUARD("event_del_block", -1);
+	GE_NEED_ENGINE("event_del_block", -1);
 	return event_del_mode("event_del_block", ev, GE_DEL_BLOCK);
 }
 
 int event_del_noblock(struct event *ev)
 {
-	GE_FORK_GUARD("event_del_noblock", -1);
+	GE_NEED_ENGINE("event_del_noblock", -1);
 	return event_del_mode("event_del_noblock", ev, GE_DEL_NOBLOCK);
 }
 
 void event_free(struct event *ev)
 {
-	GE_FORK_GUARD_VOID("event_free");
+	GE_NEED_ENGINE_VOID("event_free");
 	if (!ev)
 		return;
 	if (ev->ev_base)
@@ -1881,7 +1880,7 @@ void event_free(struct event *ev)
 
 int event_remove_timer(struct event *ev)
 {
-	GE_FORK_GUARD("event_remove_timer", -1);
+	GE_NEED_ENGINE("event_remove_timer", -1);
 	if (!ev || !ev->ev_base) {
 		ge_log(GE_LOG_WARN, "event_remove_timer: event has no event_base set.");
 		return -1;
@@ -1891,7 +1890,7 @@ int event_remove_timer(struct event *ev)
 
 void event_active(struct event *ev, int res, short ncalls)
 {
-	GE_FORK_GUARD_VOID("event_active");
+	GE_NEED_ENGINE_VOID("event_active");
 	if (!ev || !ev->ev_base) {
 		ge_log(GE_LOG_WARN, "event_active: event has no event_base set.");
 		return;
@@ -1908,7 +1907,7 @@ void event_active(struct event *ev, int res, short ncalls)
 
 int event_pending(const struct event *ev, short events, struct timeval *tv)
 {
-	GE_FORK_GUARD("event_pending", 0);
+	GE_NEED_ENGINE("event_pending", 0);
 	if (!ev || !ev->ev_base) {
 		ge_log(GE_LOG_WARN, "event_pending: event has no event_base set.");
 		return 0;
@@ -1926,7 +1925,7 @@ int event_pending(const struct event *ev, short events, struct timeval *tv)
 
 int event_finalize(unsigned flags, struct event *ev, event_finalize_callback_fn cb)
 {
-	GE_FORK_GUARD("event_finalize", -1);
+	GE_NEED_ENGINE("event_finalize", -1);
 	(void)flags;
 	if (!ev || !ev->ev_base) {
 		ge_log(GE_LOG_WARN, "event_finalize: event has no event_base set.");
@@ -1937,7 +1936,7 @@ int event_finalize(unsigned flags, struct event *ev, event_finalize_callback_fn 
 
 int event_free_finalize(unsigned flags, struct event *ev, event_finalize_callback_fn cb)
 {
-	GE_FORK_GUARD("event_free_finalize", -1);
+	GE_NEED_ENGINE("event_free_finalize", -1);
 	(void)flags;
 	if (!ev || !ev->ev_base) {
 		ge_log(GE_LOG_WARN, "event_free_finalize: event has no event_base set.");

@@ -11,8 +11,7 @@
 #include <event2/event_struct.h>
 #include <event2/listener.h>
 
-#include "goevent.h"
-#include "_cgo_export.h"
+#include "internal.h"
 
 /* The start of core/listener.Header. */
 struct ge_lev_head {
@@ -25,25 +24,12 @@ static inline struct ge_lev_head *head(struct evconnlistener *lev)
 	return (struct ge_lev_head *)(void *)lev;
 }
 
-void ge_lev_call_accept(void *fn, void *lev, int fd, void *sa, int salen, void *arg)
-{
-	((evconnlistener_cb)fn)((struct evconnlistener *)lev, fd,
-	    (struct sockaddr *)sa, salen, arg);
-}
-
-/* The error callback finds accept's error in errno. */
-void ge_lev_call_error(void *fn, void *lev, void *arg, int err)
-{
-	errno = err;
-	((evconnlistener_errorcb)fn)((struct evconnlistener *)lev, arg);
-}
-
 #define CHECK_LEV(fn, lev, failval) do { \
-	GE_FORK_GUARD(fn, failval); \
+	GE_NEED_ENGINE(fn, failval); \
 	if (!(lev)) { GE_BADARG(fn, "NULL listener"); return failval; } \
 } while (0)
 #define CHECK_LEV_VOID(fn, lev) do { \
-	GE_FORK_GUARD_VOID(fn); \
+	GE_NEED_ENGINE_VOID(fn); \
 	if (!(lev)) { GE_BADARG(fn, "NULL listener"); return; } \
 } while (0)
 
@@ -51,7 +37,7 @@ struct evconnlistener *evconnlistener_new(struct event_base *base,
     evconnlistener_cb cb, void *ptr, unsigned flags, int backlog,
     evutil_socket_t fd)
 {
-	GE_FORK_GUARD("evconnlistener_new", NULL);
+	GE_NEED_ENGINE("evconnlistener_new", NULL);
 	int err = 0;
 	struct evconnlistener *l = goev_evconnlistener_new(base, (void *)cb, ptr,
 	    flags, backlog, fd, &err);
@@ -64,7 +50,7 @@ struct evconnlistener *evconnlistener_new_bind(struct event_base *base,
     evconnlistener_cb cb, void *ptr, unsigned flags, int backlog,
     const struct sockaddr *sa, int socklen)
 {
-	GE_FORK_GUARD("evconnlistener_new_bind", NULL);
+	GE_NEED_ENGINE("evconnlistener_new_bind", NULL);
 	int err = 0;
 	struct evconnlistener *l = goev_evconnlistener_new_bind(base, (void *)cb,
 	    ptr, flags, backlog, (void *)sa, socklen, &err);

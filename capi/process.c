@@ -1,9 +1,8 @@
 /*
- * process.c: process-wide state of the C glue: the fork guard, libevent's
- * logging path, the allocator hooks and the evthread lock callbacks. All of it
- * is plain C so that it works before, after and without the Go runtime; none
- * of it reaches Go, so none of it needs the fork guard and all of it works
- * in a forked child as it does in libevent.
+ * process.c: process-wide state of the C library: libevent's logging path,
+ * the allocator hooks and the evthread lock callbacks. None of it reaches
+ * Go, so all of it works before the engine is loaded, without it, and in a
+ * forked child, as it does in libevent.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,34 +17,7 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "goevent.h"
-
-/* ---- fork guard -------------------------------------------------------- */
-
-volatile int ge_forked;
-
-static void ge_atfork_child(void) { ge_forked = 1; }
-
-__attribute__((constructor)) static void ge_process_init(void)
-{
-	pthread_atfork(NULL, NULL, ge_atfork_child);
-}
-
-void ge_fork_report(const char *fn)
-{
-	char msg[256];
-	int n = snprintf(msg, sizeof(msg),
-	    "goevent: %s called in a child process after fork(); the Go runtime "
-	    "does not survive fork, so goevent cannot be used before exec\n",
-	    fn);
-	if (n > (int)sizeof(msg) - 1)
-		n = (int)sizeof(msg) - 1;
-	/* write(2), not stdio: the parent may have held stdio's lock at fork. */
-	if (write(STDERR_FILENO, msg, (size_t)n) < 0) {
-		/* nothing more can be done */
-	}
-	errno = ENOSYS;
-}
+#include "internal.h"
 
 /* ---- logging ----------------------------------------------------------- */
 
@@ -479,38 +451,4 @@ const char *event_get_version(void)
 ev_uint32_t event_get_version_number(void)
 {
 	return 0x02010c00;
-}
-
-/* ---- descriptor placement (see capi/runtimefds.go) ----------------------- */
-
-/* Occupies the lowest free descriptors until the lowest free one is at
- * least `below`, recording them in fds (at most max); returns how many. */
-int ge_fd_fill(int below, int *fds, int max)
-{
-	int n = 0;
-	int src = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (src < 0)
-		return 0;
-	if (src >= below) {
-		close(src);
-		return 0;
-	}
-	fds[n++] = src;
-	while (n < max) {
-		int fd = fcntl(src, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0)
-			break;
-		if (fd >= below) {
-			close(fd);
-			break;
-		}
-		fds[n++] = fd;
-	}
-	return n;
-}
-
-void ge_fd_release(const int *fds, int n)
-{
-	for (int i = 0; i < n; i++)
-		close(fds[i]);
 }

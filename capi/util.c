@@ -33,7 +33,7 @@
 
 #include <event2/util.h>
 
-#include "goevent.h"
+#include "internal.h"
 
 /* These functions are plain C and never reach Go, so unlike the rest of the
  * library they keep working in a forked child, as libevent's do (closing or

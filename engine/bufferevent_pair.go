@@ -6,7 +6,7 @@ package main
 // bufferevent.go the chain-moving operations pairs and filters rely on.
 
 /*
-#include "goevent.h"
+#include "engine.h"
 */
 import "C"
 

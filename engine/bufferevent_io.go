@@ -10,8 +10,7 @@ package main
 // results.
 
 /*
-#include <stdint.h>
-#include "goevent.h"
+#include "engine.h"
 */
 import "C"
 

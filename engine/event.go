@@ -1,22 +1,10 @@
-// The Go runtime's container-aware GOMAXPROCS keeps two cgroup files open
-// for the life of the process. In a C program those descriptors are
-// observable: every fd the program opens after loading goevent would be
-// numbered two higher than under libevent (and programs do print, compare
-// and index arrays by fd numbers). goevent's own threads need no cgroup
-// tuning, so that feature is off.
-
-//go:debug containermaxprocs=0
-
 package main
 
 /*
-#include <stdint.h>
-#include <stdlib.h>
 #include <sys/time.h>
 #include <time.h>
-#include <event2/event.h>
 #include <event2/event_struct.h>
-#include "goevent.h"
+#include "engine.h"
 
 // Trampolines: how the Go loop reaches user code, one Go->C crossing per
 // callback. (On a base without a lock, event.c's queue runner calls plain C
@@ -50,12 +38,6 @@ static inline struct timeval ge_wall_tv(void)
 	gettimeofday(&tv, NULL);
 	return tv;
 }
-
-extern struct event_base *ge_current_base;
-int ge_run_queue(void *base, int pri, int max_to_process);
-void ge_sig_set_target(int fd);
-int ge_sig_install(int sig, uintptr_t *saved);
-int ge_sig_restore(int sig, uintptr_t saved);
 */
 import "C"
 
@@ -70,7 +52,7 @@ import (
 	"goevent/core/loop"
 )
 
-func init() {
+func setupLoop() {
 	loop.SetInvoker(loop.Invoker{
 		Event: func(fn unsafe.Pointer, fd int32, what int16, arg unsafe.Pointer) {
 			C.ge_call_event_cb(fn, C.int(fd), C.short(what), arg)
@@ -80,7 +62,7 @@ func init() {
 		},
 	})
 	lo, hi := loop.GoCallbackRange()
-	C.ge_gocb_lo, C.ge_gocb_hi = C.uintptr_t(lo), C.uintptr_t(hi)
+	C.ge_gocb_set_range(C.uintptr_t(lo), C.uintptr_t(hi))
 	loop.SetQueueRunner(func(hdr unsafe.Pointer, pri, maxToProcess int) int {
 		return int(C.ge_run_queue(hdr, C.int(pri), C.int(maxToProcess)))
 	})
@@ -163,7 +145,6 @@ func base(fn string, p unsafe.Pointer) *loop.Base {
 //export goev_event_base_new
 func goev_event_base_new(flags, require, avoidMask C.int, maxSec, maxUsec C.long,
 	maxCallbacks, limitPrio, lockable C.int, errOut *C.int) unsafe.Pointer {
-	settleRuntimeFDs()
 	cfg := loop.Config{
 		Flags:           int(flags),
 		RequireFeatures: int(require),
@@ -515,7 +496,7 @@ func getDeferSlot() *deferSlot {
 func scheduleBufferCallbacks(base uintptr, b *evbuffer.Buffer) {
 	bp := *(*unsafe.Pointer)(unsafe.Pointer(&base))
 	if bp == nil {
-		bp = unsafe.Pointer(C.ge_current_base)
+		bp = C.ge_current_base_get()
 	}
 	lb := loop.FromPtr(bp)
 	s := (*deferSlot)(nil)

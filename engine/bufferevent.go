@@ -8,22 +8,7 @@ package main
 // core/evbuffer into core/bufferevent's Loop and Buf interfaces.
 
 /*
-#include <stdint.h>
-#include <stdlib.h>
-#include <sys/types.h>
-#include "goevent.h"
-
-// Defined in bufferevent.c: the trampolines through which Go calls user
-// callbacks (one Go->C crossing each), and the current global base. The
-// pointers (all C memory) travel as integers: pointer arguments would make
-// every call pay for cgo's pointer checks.
-void ge_bev_call_data(uintptr_t fn, uintptr_t bev, uintptr_t arg);
-void ge_bev_call_event(uintptr_t fn, uintptr_t bev, short what, uintptr_t arg, int err);
-void *ge_bev_current_base(void);
-// bufferevent_sock.c: the socket kind's event callbacks.
-void ge_bev_sock_readcb(int fd, short what, void *arg);
-void ge_bev_sock_writecb(int fd, short what, void *arg);
-extern void *ge_filt_read_hook, *ge_filt_write_hook;
+#include "engine.h"
 */
 import "C"
 
@@ -41,7 +26,7 @@ import (
 // EVTHREAD_LOCKTYPE_RECURSIVE: bufferevent locks are recursive.
 const lockRecursive = 1
 
-func init() {
+func setupBufferevents() {
 	bufferevent.Setup(&bufferevent.Env{
 		Loop:        loopAdapter{},
 		NewBuf:      newEvBuf,
@@ -59,12 +44,13 @@ func init() {
 		AllocLock:   func() unsafe.Pointer { return C.ge_lock_alloc(lockRecursive) },
 		FreeLock:    func(l unsafe.Pointer) { C.ge_lock_free(l, lockRecursive) },
 		Warn:        logWarn,
-		SockReadFn:  unsafe.Pointer(C.ge_bev_sock_readcb),
-		SockWriteFn: unsafe.Pointer(C.ge_bev_sock_writecb),
-		DeferredFn:  unsafe.Pointer(C.ge_bev_deferred_run),
+		SockReadFn:  C.ge_bev_sock_readcb_addr(),
+		SockWriteFn: C.ge_bev_sock_writecb_addr(),
+		DeferredFn:  C.ge_bev_deferred_run_addr(),
 	})
 	// The filter's hooks, which the C handlers recognise.
-	C.ge_filt_read_hook, C.ge_filt_write_hook = bufferevent.FilterHooks()
+	rd, wr := bufferevent.FilterHooks()
+	C.ge_filt_hooks_set(rd, wr)
 }
 
 func logWarn(msg string) {
@@ -253,7 +239,7 @@ func (e evBuf) Watch(f func(origLen, added, deleted int), noDefer bool) bufferev
 func (e evBuf) IdleWhileInserted(w bufferevent.Watch, ev *loop.Event, owner unsafe.Pointer) {
 	if ww, ok := w.(evWatch); ok {
 		e.b.SetIdleWhileInserted(ww.e, unsafe.Pointer(&ev.Cb.Flags),
-			unsafe.Pointer(C.ge_bev_out_added), owner)
+			C.ge_bev_out_added_addr(), owner)
 	}
 }
 
@@ -261,7 +247,7 @@ func (e evBuf) IdleWhileInserted(w bufferevent.Watch, ev *loop.Event, owner unsa
 // read high watermark themselves (ge_bev_in_wm_changed).
 func (e evBuf) WMWatch(w bufferevent.Watch, owner unsafe.Pointer) {
 	if ww, ok := w.(evWatch); ok {
-		e.b.SetIdleWhileInserted(ww.e, nil, unsafe.Pointer(C.ge_bev_in_wm_changed), owner)
+		e.b.SetIdleWhileInserted(ww.e, nil, C.ge_bev_in_wm_changed_addr(), owner)
 	}
 }
 
@@ -269,7 +255,7 @@ func (e evBuf) WMWatch(w bufferevent.Watch, owner unsafe.Pointer) {
 // data to the partner themselves (ge_bev_pair_out_added).
 func (e evBuf) PairWatch(w bufferevent.Watch, owner unsafe.Pointer) {
 	if ww, ok := w.(evWatch); ok {
-		e.b.SetIdleWhileInserted(ww.e, nil, unsafe.Pointer(C.ge_bev_pair_out_added), owner)
+		e.b.SetIdleWhileInserted(ww.e, nil, C.ge_bev_pair_out_added_addr(), owner)
 	}
 }
 

@@ -7,20 +7,7 @@ package main
 // libevent call's work on core/evbuffer.
 
 /*
-#include <stdlib.h>
-#include <event2/buffer.h>
-#include "goevent.h"
-
-// Trampolines (buffer.c) through which Go calls user C callbacks.
-void ge_buffer_run_cb(void *fn, void *buf, size_t orig, size_t added,
-    size_t deleted, void *arg);
-void ge_buffer_run_obsolete_cb(void *fn, void *buf, size_t oldlen,
-    size_t newlen, void *arg);
-void ge_buffer_run_ref_cleanup(void *fn, void *data, size_t len, void *extra);
-void ge_buffer_run_seg_cleanup(void *fn, void *seg, int flags, void *arg);
-void ge_buffer_release_chains(void *head);
-ssize_t ge_writev(int fd, const void *iov, int n);
-int ge_buffer_note_sigpipe(void);
+#include "engine.h"
 */
 import "C"
 
@@ -33,7 +20,7 @@ import (
 	"goevent/core/evbuffer"
 )
 
-func init() {
+func setupBuffers() {
 	// writev from C, so that SIGPIPE acts as under libevent (buffer.c).
 	C.ge_buffer_note_sigpipe()
 	evbuffer.WritevHook = func(fd int, iov unsafe.Pointer, n int) (int, syscall.Errno) {

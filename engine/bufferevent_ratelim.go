@@ -6,8 +6,7 @@ package main
 // group is one call into these goev_* exports.
 
 /*
-#include <sys/types.h>
-#include <stdint.h>
+#include "engine.h"
 */
 import "C"
 

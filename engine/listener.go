@@ -6,11 +6,7 @@ package main
 // through the trampolines in listener.c, one crossing per callback.
 
 /*
-#include <stdlib.h>
-#include "goevent.h"
-
-void ge_lev_call_accept(void *fn, void *lev, int fd, void *sa, int salen, void *arg);
-void ge_lev_call_error(void *fn, void *lev, void *arg, int err);
+#include "engine.h"
 */
 import "C"
 
@@ -22,7 +18,7 @@ import (
 	"goevent/core/mem"
 )
 
-func init() {
+func setupListeners() {
 	listener.Setup(&listener.Env{
 		Loop:        levLoop{},
 		AllocHeader: mem.Alloc,

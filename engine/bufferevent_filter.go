@@ -5,12 +5,7 @@ package main
 // the user's filter and context destructor are in bufferevent_filter.c.
 
 /*
-#include <sys/types.h>
-
-int ge_bev_filter_call(void *fn, void *src, void *dst, ssize_t limit,
-    int mode, void *ctx);
-void ge_bev_filter_free_ctx(void *fn, void *ctx);
-void *ge_bev_null_filter_fn(void);
+#include "engine.h"
 */
 import "C"
 
@@ -47,7 +42,7 @@ func goev_bufferevent_filter_new(u, in, out unsafe.Pointer, options C.int, freeC
 		return nil
 	}
 	if in == nil {
-		in = C.ge_bev_null_filter_fn()
+		in = C.ge_bev_null_filter_addr()
 	}
 	b.SetCInputFilter(in, ctx)
 	return b.Pointer()

@@ -1,0 +1,454 @@
+/*
+ * engine.c: loading the Go engine, and what a process that holds it must
+ * undo or guard.
+ *
+ * libevent_core is plain C. The Go engine (engine/, built as its own
+ * shared library) is loaded the first time a program calls a function that
+ * needs Go: until then the process has no Go runtime, no extra thread and
+ * no extra descriptor, so a program may fork (a daemon, a test driver that
+ * runs each case in a child) and the child loads its own engine when it
+ * needs one. The engine is found next to this library as the dynamic
+ * linker actually loaded it (so LD_LIBRARY_PATH, rpath and installed
+ * copies all find their own), or at GOEVENT_ENGINE.
+ *
+ * Loading it also undoes what the Go runtime does to the process when it
+ * starts: it raises the soft RLIMIT_NOFILE to the hard limit (restored
+ * here), and it opens an epoll instance and an eventfd for its own poller
+ * (placed here at the top of the descriptor table, so the program's
+ * descriptors keep libevent's numbering).
+ *
+ * The "loaded" state is an atomic word under a mutex rather than a
+ * pthread_once, because a fork must be able to change it in the child.
+ *
+ * Built with GE_STATIC_ENGINE for libevent_core.a, where the engine is
+ * linked in as a Go archive whose runtime constructor has been set aside
+ * (tools/mkstatic.sh): the same steps then start the linked-in runtime
+ * instead of loading a file.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/bufferevent.h>
+
+#include "internal.h"
+
+struct ge_engine_api ge_eng;
+int ge_engine_state; /* GE_ENGINE_*, read without the lock (internal.h) */
+
+static pthread_mutex_t ge_engine_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* ---- what the engine may call ------------------------------------------- */
+
+/* Accessors for the few C globals the engine reads or sets. */
+extern void *ge_filt_read_hook, *ge_filt_write_hook; /* bufferevent_cb.c */
+extern struct event_base *ge_current_base;         /* event.c */
+
+static void ge_gocb_set_range(uintptr_t lo, uintptr_t hi)
+{
+	ge_gocb_lo = lo;
+	ge_gocb_hi = hi;
+}
+
+static void ge_filt_hooks_set(void *read_hook, void *write_hook)
+{
+	ge_filt_read_hook = read_hook;
+	ge_filt_write_hook = write_hook;
+}
+
+static void *ge_current_base_get(void)
+{
+	return ge_current_base;
+}
+
+/* Declared here rather than in internal.h: only the table needs them. */
+void *ge_bev_current_base(void);
+ssize_t ge_writev(int fd, const void *iov, int n);
+int ge_buffer_note_sigpipe(void);
+void ge_buffer_release_chains(void *head);
+int ge_run_queue(void *base, int pri, int max_to_process);
+int ge_sig_install(int sig, uintptr_t *saved);
+int ge_sig_restore(int sig, uintptr_t saved);
+void ge_sig_set_target(int fd);
+void ge_bev_sock_readcb(int fd, short what, void *arg);
+void ge_bev_sock_writecb(int fd, short what, void *arg);
+enum bufferevent_filter_result ge_bev_null_filter(struct evbuffer *src,
+    struct evbuffer *dst, ev_ssize_t limit, enum bufferevent_flush_mode mode, void *ctx);
+
+static const struct ge_core_api ge_core_api = {
+	.abi = GE_ENGINE_ABI,
+	.size = sizeof(struct ge_core_api),
+#define GE_X_CALL(ret, name, params, args) .name = name,
+#define GE_X_VOID(name, params, args) .name = name,
+#define GE_X_ADDR(name) .name = (void *)name,
+	GE_CORE_CALLS(GE_X_CALL)
+	GE_CORE_VOID_CALLS(GE_X_VOID)
+	GE_CORE_ADDRS(GE_X_ADDR)
+#undef GE_X_CALL
+#undef GE_X_VOID
+#undef GE_X_ADDR
+	.ge_bev_read = ge_bev_read,
+	.ge_bev_write = ge_bev_write,
+};
+
+/* ---- descriptor placement ----------------------------------------------
+ *
+ * The runtime's two descriptors must not take the lowest free numbers, or
+ * every descriptor the program opens afterwards is numbered two higher than
+ * under libevent (programs print, compare and index arrays by fd). So before
+ * the runtime starts, the lowest free descriptors up to two below the soft
+ * limit (at most 4096) are filled with placeholders; the runtime's poller
+ * then lands on the two numbers above them, and the placeholders are closed.
+ *
+ * Filling 4,000 slots one dup at a time cost about 10 ms here (system calls
+ * are dear under this sandbox). Instead a datagram socket pair passes a
+ * descriptor to itself in messages of 253 copies (SCM_RIGHTS' limit): each
+ * receive installs 253 new descriptors at the lowest free numbers in one
+ * system call, and closing them takes one close_range per run of
+ * consecutive numbers. */
+
+#define GE_FD_CEILING 4096
+#define GE_SCM_MAX 253
+
+struct ge_fd_fill {
+	int *fds;
+	int n, cap;
+};
+
+static int fill_push(struct ge_fd_fill *f, int fd)
+{
+	if (f->n == f->cap) {
+		int cap = f->cap ? 2 * f->cap : 512;
+		int *p = realloc(f->fds, (size_t)cap * sizeof(int));
+		if (!p)
+			return -1;
+		f->fds = p;
+		f->cap = cap;
+	}
+	f->fds[f->n++] = fd;
+	return 0;
+}
+
+/* Receives up to want copies of a descriptor through sv; records those
+ * below `below`, closes the others. Returns the highest recorded, -1 when
+ * nothing arrived. */
+static int fill_batch(int sv[2], int src, int want, int below, struct ge_fd_fill *f)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(GE_SCM_MAX * sizeof(int))];
+	} u;
+	char byte = 0;
+	struct iovec iov = { &byte, 1 };
+	struct msghdr m;
+	memset(&m, 0, sizeof m);
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = CMSG_SPACE((size_t)want * sizeof(int));
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN((size_t)want * sizeof(int));
+	int *p = (int *)(void *)CMSG_DATA(c);
+	for (int i = 0; i < want; i++)
+		memcpy(p + i, &src, sizeof(int));
+	if (sendmsg(sv[0], &m, MSG_NOSIGNAL) != 1)
+		return -1;
+	m.msg_controllen = sizeof u.buf;
+	if (recvmsg(sv[1], &m, MSG_CMSG_CLOEXEC) != 1)
+		return -1;
+	int hi = -1;
+	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+		p = (int *)(void *)CMSG_DATA(c);
+		for (int i = 0; i < n; i++) {
+			int fd;
+			memcpy(&fd, p + i, sizeof fd);
+			if (fd >= below || fill_push(f, fd) < 0) {
+				close(fd);
+				continue;
+			}
+			if (fd > hi)
+				hi = fd;
+		}
+	}
+	return hi;
+}
+
+/* Occupies every free descriptor below `below`. */
+static void fd_fill(int below, struct ge_fd_fill *f)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return;
+	int src = sv[1];
+	if (sv[0] >= below || sv[1] >= below || fill_push(f, sv[0]) < 0 ||
+	    fill_push(f, sv[1]) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		f->n = 0;
+		return;
+	}
+	/* After each batch every number up to the highest received is taken,
+	 * so at most below-1-hi slots are still free. */
+	int hi = sv[0] > sv[1] ? sv[0] : sv[1];
+	while (hi < below - 1) {
+		int want = below - 1 - hi;
+		if (want > GE_SCM_MAX)
+			want = GE_SCM_MAX;
+		int got = fill_batch(sv, src, want, below, f);
+		if (got < 0)
+			break;
+		if (got > hi)
+			hi = got;
+		else
+			break; /* every free slot below `below` is taken */
+	}
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return (x > y) - (x < y);
+}
+
+static void fd_release(struct ge_fd_fill *f)
+{
+	qsort(f->fds, (size_t)f->n, sizeof(int), cmp_int);
+	for (int i = 0; i < f->n;) {
+		int j = i;
+		while (j + 1 < f->n && f->fds[j + 1] == f->fds[j] + 1)
+			j++;
+#ifdef SYS_close_range
+		if (j > i && syscall(SYS_close_range, (unsigned)f->fds[i],
+		    (unsigned)f->fds[j], 0u) == 0) {
+			i = j + 1;
+			continue;
+		}
+#endif
+		for (; i <= j; i++)
+			close(f->fds[i]);
+	}
+	free(f->fds);
+	f->fds = NULL;
+	f->n = f->cap = 0;
+}
+
+/* ---- finding and starting the engine ------------------------------------ */
+
+#define GE_ENGINE_FILE "libgoevent_engine-2.1.so.7"
+
+#ifndef GE_STATIC_ENGINE
+
+/* This library's own directory, resolved when it was loaded: a daemon may
+ * chdir before its first call, and the loader may have found the library
+ * through a relative LD_LIBRARY_PATH entry. */
+static char ge_lib_dir[PATH_MAX];
+
+__attribute__((constructor)) static void ge_find_lib_dir(void)
+{
+	Dl_info di;
+	if (!dladdr((void *)ge_find_lib_dir, &di) || !di.dli_fname || !strchr(di.dli_fname, '/'))
+		return;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", di.dli_fname);
+	*strrchr(dir, '/') = '\0';
+	if (dir[0] == '/' || !getcwd(ge_lib_dir, sizeof ge_lib_dir))
+		snprintf(ge_lib_dir, sizeof ge_lib_dir, "%s", dir[0] ? dir : "/");
+	else if (strlen(ge_lib_dir) + 1 + strlen(dir) < sizeof ge_lib_dir)
+		strcat(strcat(ge_lib_dir, "/"), dir);
+	else
+		ge_lib_dir[0] = '\0';
+}
+
+static void engine_path(char *out, size_t n)
+{
+	const char *env = getenv("GOEVENT_ENGINE");
+	if (env && *env)
+		snprintf(out, n, "%s", env);
+	else if (ge_lib_dir[0])
+		snprintf(out, n, "%s/%s", ge_lib_dir, GE_ENGINE_FILE);
+	else
+		snprintf(out, n, "%s", GE_ENGINE_FILE);
+}
+
+/* Loads and attaches the engine file into tbl; 0, or -1 after one log line
+ * for fn. */
+static int engine_open(const char *fn, struct ge_engine_api *tbl)
+{
+	char path[PATH_MAX + 64];
+	engine_path(path, sizeof path);
+	if (access(path, R_OK) != 0 && strchr(path, '/')) {
+		int e = errno;
+		ge_log(GE_LOG_ERR, "%s: cannot load goevent's engine %s: %s", fn, path, strerror(e));
+		errno = ELIBACC;
+		return -1;
+	}
+	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *why = dlerror();
+		ge_log(GE_LOG_ERR, "%s: cannot load goevent's engine %s: %s", fn, path,
+		    why ? why : "dlopen failed");
+		errno = ELIBACC;
+		return -1;
+	}
+	ge_engine_attach_fn attach = (ge_engine_attach_fn)dlsym(h, GE_ENGINE_ATTACH_SYMBOL);
+	if (!attach || attach(&ge_core_api, tbl, GE_ENGINE_ABI) != 0) {
+		ge_log(GE_LOG_ERR, "%s: %s is not goevent's engine for this libevent_core (%s)",
+		    fn, path, attach ? "built from another version" : "no " GE_ENGINE_ATTACH_SYMBOL);
+		/* A Go library cannot be unloaded; dlclose only drops the
+		 * reference. */
+		dlclose(h);
+		errno = ELIBBAD;
+		return -1;
+	}
+	return 0;
+}
+
+#else /* GE_STATIC_ENGINE */
+
+/* The Go archive's runtime constructor, moved out of .init_array into the
+ * section goinit by tools/mkstatic.sh, with the arguments glibc gives
+ * constructors. */
+typedef void (*ge_rt0_fn)(int, char **, char **);
+extern ge_rt0_fn __start_goinit[] __attribute__((weak));
+extern ge_rt0_fn __stop_goinit[] __attribute__((weak));
+int goevent_engine_attach(const struct ge_core_api *core, struct ge_engine_api *out,
+    uint32_t abi);
+
+static int ge_argc;
+static char **ge_argv, **ge_envp;
+
+__attribute__((constructor)) static void ge_save_args(int argc, char **argv, char **envp)
+{
+	ge_argc = argc;
+	ge_argv = argv;
+	ge_envp = envp;
+}
+
+static int engine_open(const char *fn, struct ge_engine_api *tbl)
+{
+	if (!__start_goinit || __stop_goinit - __start_goinit != 1) {
+		ge_log(GE_LOG_ERR, "%s: this libevent_core.a has no engine to start", fn);
+		errno = ELIBBAD;
+		return -1;
+	}
+	static int started;
+	if (!started) {
+		__start_goinit[0](ge_argc, ge_argv, ge_envp);
+		started = 1;
+	}
+	if (goevent_engine_attach(&ge_core_api, tbl, GE_ENGINE_ABI) != 0) {
+		ge_log(GE_LOG_ERR, "%s: the engine linked into libevent_core.a does not match it", fn);
+		errno = ELIBBAD;
+		return -1;
+	}
+	return 0;
+}
+
+#endif /* GE_STATIC_ENGINE */
+
+/* ---- fork ---------------------------------------------------------------- */
+
+static void ge_fork_prepare(void)
+{
+	pthread_mutex_lock(&ge_engine_mu);
+}
+
+static void ge_fork_parent(void)
+{
+	pthread_mutex_unlock(&ge_engine_mu);
+}
+
+static void ge_fork_child(void)
+{
+	pthread_mutex_init(&ge_engine_mu, NULL);
+	/* The engine's threads did not come along: it must never run again
+	 * in this process. */
+	if (ge_engine_state == GE_ENGINE_READY)
+		__atomic_store_n(&ge_engine_state, GE_ENGINE_STALE, __ATOMIC_RELEASE);
+}
+
+__attribute__((constructor)) static void ge_engine_init(void)
+{
+	pthread_atfork(ge_fork_prepare, ge_fork_parent, ge_fork_child);
+}
+
+static void fork_report(const char *fn)
+{
+	char msg[320];
+	int n = snprintf(msg, sizeof(msg),
+	    "goevent: %s called in a child process after fork(), but goevent's Go "
+	    "engine had started in the parent and does not survive fork; it can "
+	    "only be used after exec\n",
+	    fn);
+	if (n > (int)sizeof(msg) - 1)
+		n = (int)sizeof(msg) - 1;
+	/* write(2), not stdio: the parent may have held stdio's lock at fork. */
+	if (write(STDERR_FILENO, msg, (size_t)n) < 0) {
+		/* nothing more can be done */
+	}
+	errno = ENOSYS;
+}
+
+/* ---- the first call ------------------------------------------------------- */
+
+int ge_engine_require(const char *fn)
+{
+	int saved_errno = errno;
+	pthread_mutex_lock(&ge_engine_mu);
+	int st = ge_engine_state;
+	if (st == GE_ENGINE_READY) {
+		pthread_mutex_unlock(&ge_engine_mu);
+		return 1;
+	}
+	if (st == GE_ENGINE_STALE) {
+		pthread_mutex_unlock(&ge_engine_mu);
+		fork_report(fn);
+		return 0;
+	}
+
+	struct rlimit lim;
+	int have_lim = getrlimit(RLIMIT_NOFILE, &lim) == 0;
+	int floor = GE_FD_CEILING - 2;
+	if (have_lim && lim.rlim_cur < GE_FD_CEILING)
+		floor = (int)lim.rlim_cur - 2;
+	struct ge_fd_fill fill = { NULL, 0, 0 };
+	/* With too few descriptors to spare the runtime's land where they
+	 * fall, but now rather than mid-run. */
+	if (floor >= 64)
+		fd_fill(floor, &fill);
+	ge_sigpipe_note_before_engine();
+
+	struct ge_engine_api tbl;
+	memset(&tbl, 0, sizeof tbl);
+	tbl.size = sizeof tbl;
+	int r = engine_open(fn, &tbl);
+	int err = errno;
+	if (r == 0) {
+		ge_eng = tbl;
+		goev_engine_start();
+	}
+	fd_release(&fill);
+	if (r == 0 && have_lim)
+		setrlimit(RLIMIT_NOFILE, &lim);
+	if (r == 0)
+		__atomic_store_n(&ge_engine_state, GE_ENGINE_READY, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ge_engine_mu);
+	errno = r == 0 ? saved_errno : err;
+	return r == 0;
+}
