@@ -125,7 +125,6 @@ static const char *base_method(const struct event_base *base)
 
 const char *event_base_get_method(const struct event_base *base)
 {
-	GE_NEED_ENGINE("event_base_get_method", NULL);
 	if (!base) {
 		GE_BADARG("event_base_get_method", "NULL base");
 		return NULL;
@@ -135,7 +134,6 @@ const char *event_base_get_method(const struct event_base *base)
 
 const char *event_get_method(void)
 {
-	GE_NEED_ENGINE("event_get_method", NULL);
 	if (!ge_current_base) {
 		GE_BADARG("event_get_method", "no current base (event_init)");
 		return NULL;
@@ -145,13 +143,11 @@ const char *event_get_method(void)
 
 const char **event_get_supported_methods(void)
 {
-	GE_NEED_ENGINE("event_get_supported_methods", NULL);
 	return ge_methods;
 }
 
 int event_base_get_features(const struct event_base *base)
 {
-	GE_NEED_ENGINE("event_base_get_features", 0);
 	if (!base) {
 		GE_BADARG("event_base_get_features", "NULL base");
 		return 0;
@@ -177,7 +173,6 @@ int event_priority_init(int npriorities)
 
 int event_base_get_npriorities(struct event_base *base)
 {
-	GE_NEED_ENGINE("event_base_get_npriorities", -1);
 	if (!base)
 		base = ge_current_base;
 	if (!base) {
@@ -217,11 +212,11 @@ int event_gettime_monotonic(struct event_base *base, struct timeval *tp)
 
 int event_base_gettimeofday_cached(struct event_base *base, struct timeval *tv)
 {
-	GE_NEED_ENGINE("event_base_gettimeofday_cached", -1);
 	if (!base)
 		base = ge_current_base;
 	if (!base)
 		return gettimeofday(tv, NULL);
+	GE_NEED_ENGINE("event_base_gettimeofday_cached", -1);
 	return goev_event_base_gettimeofday_cached(base, tv);
 }
 
@@ -260,9 +255,8 @@ int evthread_make_base_notifiable(struct event_base *base)
 
 void libevent_global_shutdown(void)
 {
-	GE_NEED_ENGINE_VOID("libevent_global_shutdown");
 	/* goevent keeps no global state that needs releasing: bases own all
-	 * their memory, and the Go runtime cannot be shut down. */
+	 * their memory, and a Go runtime, once started, cannot be shut down. */
 }
 
 /* ---- the loop ------------------------------------------------------------ */

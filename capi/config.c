@@ -15,7 +15,6 @@
 
 struct event_config *event_config_new(void)
 {
-	GE_NEED_ENGINE("event_config_new", NULL);
 	struct event_config *cfg = ge_calloc(1, sizeof(*cfg));
 	if (!cfg)
 		return NULL;
@@ -27,7 +26,6 @@ struct event_config *event_config_new(void)
 
 void event_config_free(struct event_config *cfg)
 {
-	GE_NEED_ENGINE_VOID("event_config_free");
 	if (!cfg)
 		return;
 	while (cfg->avoid) {
@@ -41,7 +39,6 @@ void event_config_free(struct event_config *cfg)
 
 int event_config_avoid_method(struct event_config *cfg, const char *method)
 {
-	GE_NEED_ENGINE("event_config_avoid_method", -1);
 	if (!cfg || !method) {
 		GE_BADARG("event_config_avoid_method", "NULL argument");
 		return -1;
@@ -62,7 +59,6 @@ int event_config_avoid_method(struct event_config *cfg, const char *method)
 
 int event_config_require_features(struct event_config *cfg, int features)
 {
-	GE_NEED_ENGINE("event_config_require_features", -1);
 	if (!cfg)
 		return -1;
 	cfg->require_features = features;
@@ -71,7 +67,6 @@ int event_config_require_features(struct event_config *cfg, int features)
 
 int event_config_set_flag(struct event_config *cfg, int flag)
 {
-	GE_NEED_ENGINE("event_config_set_flag", -1);
 	if (!cfg)
 		return -1;
 	cfg->flags |= flag;
@@ -80,7 +75,6 @@ int event_config_set_flag(struct event_config *cfg, int flag)
 
 int event_config_set_num_cpus_hint(struct event_config *cfg, int cpus)
 {
-	GE_NEED_ENGINE("event_config_set_num_cpus_hint", -1);
 	if (!cfg)
 		return -1;
 	cfg->n_cpus_hint = cpus;
@@ -90,7 +84,6 @@ int event_config_set_num_cpus_hint(struct event_config *cfg, int cpus)
 int event_config_set_max_dispatch_interval(struct event_config *cfg,
     const struct timeval *max_interval, int max_callbacks, int min_priority)
 {
-	GE_NEED_ENGINE("event_config_set_max_dispatch_interval", -1);
 	if (!cfg) {
 		GE_BADARG("event_config_set_max_dispatch_interval", "NULL config");
 		return -1;

@@ -26,7 +26,6 @@ static int ge_debug_mode;
 
 void event_enable_debug_mode(void)
 {
-	GE_NEED_ENGINE_VOID("event_enable_debug_mode");
 	if (ge_debug_mode)
 		ge_log(GE_LOG_ERR, "event_enable_debug_mode was called twice!");
 	/* goevent accepts the call; its loop does not keep libevent's table
@@ -43,7 +42,6 @@ void *event_self_cbarg(void)
 int event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
     short events, event_callback_fn callback, void *arg)
 {
-	GE_NEED_ENGINE("event_assign", -1);
 	if (!ev) {
 		GE_BADARG("event_assign", "NULL event");
 		return -1;
@@ -85,14 +83,12 @@ int event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
 void event_set(struct event *ev, evutil_socket_t fd, short events,
     void (*callback)(evutil_socket_t, short, void *), void *arg)
 {
-	GE_NEED_ENGINE_VOID("event_set");
 	event_assign(ev, ge_current_base, fd, events, callback, arg);
 }
 
 struct event *event_new(struct event_base *base, evutil_socket_t fd,
     short events, event_callback_fn cb, void *arg)
 {
-	GE_NEED_ENGINE("event_new", NULL);
 	struct event *ev = ge_malloc(sizeof(struct event));
 	if (!ev)
 		return NULL;
@@ -105,7 +101,6 @@ struct event *event_new(struct event_base *base, evutil_socket_t fd,
 
 int event_base_set(struct event_base *base, struct event *ev)
 {
-	GE_NEED_ENGINE("event_base_set", -1);
 	if (!base || !ev) {
 		GE_BADARG("event_base_set", "NULL argument");
 		return -1;
@@ -120,7 +115,6 @@ int event_base_set(struct event_base *base, struct event *ev)
 
 int event_priority_set(struct event *ev, int pri)
 {
-	GE_NEED_ENGINE("event_priority_set", -1);
 	if (!ev || !ev->ev_base) {
 		GE_BADARG("event_priority_set", "event has no event_base set");
 		return -1;
@@ -135,50 +129,42 @@ int event_priority_set(struct event *ev, int pri)
 
 void event_debug_unassign(struct event *ev)
 {
-	GE_NEED_ENGINE_VOID("event_debug_unassign");
 	if (ev)
 		ev->ev_evcallback.evcb_flags &= ~EVLIST_INIT;
 }
 
 int event_initialized(const struct event *ev)
 {
-	GE_NEED_ENGINE("event_initialized", 0);
 	return (ev->ev_evcallback.evcb_flags & EVLIST_INIT) ? 1 : 0;
 }
 
 evutil_socket_t event_get_fd(const struct event *ev)
 {
-	GE_NEED_ENGINE("event_get_fd", -1);
 	return ev->ev_fd;
 }
 
 struct event_base *event_get_base(const struct event *ev)
 {
-	GE_NEED_ENGINE("event_get_base", NULL);
 	return ev->ev_base;
 }
 
 short event_get_events(const struct event *ev)
 {
-	GE_NEED_ENGINE("event_get_events", 0);
 	return ev->ev_events;
 }
 
 event_callback_fn event_get_callback(const struct event *ev)
 {
-	GE_NEED_ENGINE("event_get_callback", NULL);
 	return ev->ev_evcallback.evcb_cb_union.evcb_callback;
 }
 
 void *event_get_callback_arg(const struct event *ev)
 {
-	GE_NEED_ENGINE("event_get_callback_arg", NULL);
 	return ev->ev_evcallback.evcb_arg;
 }
 
 int event_get_priority(const struct event *ev)
 {
-	GE_NEED_ENGINE("event_get_priority", -1);
 	return ev->ev_evcallback.evcb_pri;
 }
 
@@ -186,7 +172,6 @@ void event_get_assignment(const struct event *event, struct event_base **base_ou
     evutil_socket_t *fd_out, short *events_out, event_callback_fn *callback_out,
     void **arg_out)
 {
-	GE_NEED_ENGINE_VOID("event_get_assignment");
 	if (base_out)
 		*base_out = event->ev_base;
 	if (fd_out)

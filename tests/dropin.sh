@@ -28,9 +28,10 @@ done
 port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/server.out")
 [ -n "$port" ] || { echo "server did not start"; cat "$tmp/server.err"; exit 1; }
 
-maps=$(grep 'libevent' "/proc/$server_pid/maps" | awk '{print $6}' | sort -u)
+maps=$(grep 'libevent\|libgoevent' "/proc/$server_pid/maps" | awk '{print $6}' | sort -u)
 echo "server (pid $server_pid) mapped: $maps"
 echo "$maps" | grep -qx "$libdir/libevent_core-2.1.so.7" || { echo "server did not load goevent"; exit 1; }
+echo "$maps" | grep -qx "$libdir/libgoevent_engine-2.1.so.7" || { echo "server did not load goevent's engine"; exit 1; }
 if echo "$maps" | grep -v "^$libdir/" | grep -q .; then
 	echo "server also mapped a libevent that is not goevent's"; exit 1
 fi

@@ -11,7 +11,8 @@ trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
 
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in include/event2/buffer.h lib/libevent_core-2.1.so.7 lib/libevent-2.1.so.7 \
+for f in include/event2/buffer.h lib/libevent_core-2.1.so.7 lib/libgoevent_engine-2.1.so.7 \
+	lib/libevent-2.1.so.7 \
 	lib/libevent_pthreads-2.1.so.7 lib/libevent_core.so lib/libevent.so \
 	lib/pkgconfig/libevent_core.pc lib/pkgconfig/libevent.pc \
 	lib/pkgconfig/libevent_pthreads.pc lib/cmake/libevent/LibeventConfig.cmake; do
@@ -26,6 +27,10 @@ check() { # binary, how
 	LD_LIBRARY_PATH="$prefix/lib" LD_TRACE_LOADED_OBJECTS=1 "$1" |
 		grep -q "$prefix/lib/libevent_core-2.1.so.7" ||
 		{ echo "$2 consumer did not load the installed goevent"; exit 1; }
+	# Its first evbuffer call loads the engine installed beside the core.
+	LD_LIBRARY_PATH="$prefix/lib" LD_DEBUG=files "$1" 2>"$tmp/ld.log" >/dev/null
+	grep -q "file=$prefix/lib/libgoevent_engine-2.1.so.7 .*dynamically loaded" "$tmp/ld.log" ||
+		{ echo "$2 consumer did not load the installed engine"; exit 1; }
 }
 
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig

@@ -1,153 +1,18 @@
 /*
- * process.c: process-wide state of the C library: libevent's logging path,
- * the allocator hooks and the evthread lock callbacks. None of it reaches
- * Go, so all of it works before the engine is loaded, without it, and in a
- * forked child, as it does in libevent.
+ * thread.c: event2/thread.h: the evthread lock, condition and thread-id
+ * callbacks (evthread_use_pthreads or the program's own), lock debugging,
+ * and the lock calls the rest of goevent makes through them. Plain C.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/time.h>
 
 #include <event2/event.h>
 #include <event2/thread.h>
 
 #include "internal.h"
-
-/* ---- logging ----------------------------------------------------------- */
-
-static event_log_cb ge_log_fn;
-static event_fatal_cb ge_fatal_fn;
-static volatile ev_uint32_t ge_debug_mask;
-
-void event_set_log_callback(event_log_cb cb)
-{
-	ge_log_fn = cb;
-}
-
-void event_set_fatal_callback(event_fatal_cb cb)
-{
-	ge_fatal_fn = cb;
-}
-
-void event_enable_debug_logging(ev_uint32_t which)
-{
-	ge_debug_mask = which;
-}
-
-void ge_log_str(int severity, const char *msg)
-{
-	if (severity == GE_LOG_DEBUG && !ge_debug_mask)
-		return;
-	if (ge_log_fn) {
-		ge_log_fn(severity, msg);
-		return;
-	}
-	const char *s;
-	switch (severity) {
-	case GE_LOG_DEBUG: s = "debug"; break;
-	case GE_LOG_MSG: s = "msg"; break;
-	case GE_LOG_WARN: s = "warn"; break;
-	case GE_LOG_ERR: s = "err"; break;
-	default: s = "???"; break;
-	}
-	fprintf(stderr, "[%s] %s\n", s, msg);
-}
-
-void ge_log(int severity, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-	int saved = errno;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	ge_log_str(severity, buf);
-	errno = saved;
-}
-
-/* An internal invariant broke: tell the fatal callback, then stop, as
- * libevent does. */
-void ge_fatal(const char *msg)
-{
-	ge_log_str(GE_LOG_ERR, msg);
-	if (ge_fatal_fn)
-		ge_fatal_fn(-1);
-	abort();
-}
-
-/* ---- memory ------------------------------------------------------------ */
-
-static void *(*ge_malloc_fn)(size_t);
-static void *(*ge_realloc_fn)(void *, size_t);
-static void (*ge_free_fn)(void *);
-
-void event_set_mem_functions(void *(*malloc_fn)(size_t sz),
-    void *(*realloc_fn)(void *ptr, size_t sz), void (*free_fn)(void *ptr))
-{
-	ge_malloc_fn = malloc_fn;
-	ge_realloc_fn = realloc_fn;
-	ge_free_fn = free_fn;
-}
-
-void *ge_malloc(size_t n)
-{
-	if (n == 0)
-		return NULL; /* libevent's mm_malloc(0) answers NULL too */
-	void *p = ge_malloc_fn ? ge_malloc_fn(n) : malloc(n);
-	if (!p)
-		errno = ENOMEM;
-	return p;
-}
-
-void *ge_calloc(size_t count, size_t size)
-{
-	if (count == 0 || size == 0)
-		return NULL;
-	if (count > SIZE_MAX / size) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	if (!ge_malloc_fn)
-		return calloc(count, size);
-	void *p = ge_malloc_fn(count * size);
-	if (p)
-		memset(p, 0, count * size);
-	else
-		errno = ENOMEM;
-	return p;
-}
-
-void *ge_realloc(void *p, size_t n)
-{
-	return ge_realloc_fn ? ge_realloc_fn(p, n) : realloc(p, n);
-}
-
-void ge_free(void *p)
-{
-	if (!p)
-		return;
-	if (ge_free_fn)
-		ge_free_fn(p);
-	else
-		free(p);
-}
-
-char *ge_strdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = ge_malloc(n);
-	if (d)
-		memcpy(d, s, n);
-	return d;
-}
-
-/* ---- locks ------------------------------------------------------------- */
 
 static struct evthread_lock_callbacks ge_lockfns;
 static int ge_threads_on;
@@ -439,16 +304,4 @@ void ge_lock_release(void *lock)
 {
 	if (lock)
 		ge_lockfns.unlock(0, lock);
-}
-
-/* ---- version ----------------------------------------------------------- */
-
-const char *event_get_version(void)
-{
-	return "2.1.12-stable";
-}
-
-ev_uint32_t event_get_version_number(void)
-{
-	return 0x02010c00;
 }

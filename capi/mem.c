@@ -1,0 +1,78 @@
+/*
+ * mem.c: the allocator every goevent allocation outside the Go heap goes
+ * through: libc's, or the functions given to event_set_mem_functions. The
+ * engine allocates chains, buffer heads and bufferevents through it too (by
+ * the table in engine_api.h), so C and Go may free each other's blocks.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "internal.h"
+
+static void *(*ge_malloc_fn)(size_t);
+static void *(*ge_realloc_fn)(void *, size_t);
+static void (*ge_free_fn)(void *);
+
+void event_set_mem_functions(void *(*malloc_fn)(size_t sz),
+    void *(*realloc_fn)(void *ptr, size_t sz), void (*free_fn)(void *ptr))
+{
+	ge_malloc_fn = malloc_fn;
+	ge_realloc_fn = realloc_fn;
+	ge_free_fn = free_fn;
+}
+
+void *ge_malloc(size_t n)
+{
+	if (n == 0)
+		return NULL; /* libevent's mm_malloc(0) answers NULL too */
+	void *p = ge_malloc_fn ? ge_malloc_fn(n) : malloc(n);
+	if (!p)
+		errno = ENOMEM;
+	return p;
+}
+
+void *ge_calloc(size_t count, size_t size)
+{
+	if (count == 0 || size == 0)
+		return NULL;
+	if (count > SIZE_MAX / size) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (!ge_malloc_fn)
+		return calloc(count, size);
+	void *p = ge_malloc_fn(count * size);
+	if (p)
+		memset(p, 0, count * size);
+	else
+		errno = ENOMEM;
+	return p;
+}
+
+void *ge_realloc(void *p, size_t n)
+{
+	return ge_realloc_fn ? ge_realloc_fn(p, n) : realloc(p, n);
+}
+
+void ge_free(void *p)
+{
+	if (!p)
+		return;
+	if (ge_free_fn)
+		ge_free_fn(p);
+	else
+		free(p);
+}
+
+char *ge_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = ge_malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
