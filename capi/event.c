@@ -28,10 +28,33 @@ void event_enable_debug_mode(void)
 {
 	if (ge_debug_mode)
 		ge_log(GE_LOG_ERR, "event_enable_debug_mode was called twice!");
-	/* goevent accepts the call; its loop does not keep libevent's table
-	 * of every event, so misuse is not diagnosed beyond the checks that
-	 * are always on. */
+	/* goevent's loop does not keep libevent's table of every event, so
+	 * of debug mode's checks it makes the one on an fd's events
+	 * (debug_et_mix); misuse is otherwise diagnosed only by the checks
+	 * that are always on. */
 	ge_debug_mode = 1;
+}
+
+/* Debug mode's check in libevent's evmap_io_add: edge-triggered and
+ * level-triggered events may not share an fd. 1 (after a warning) if ev
+ * would mix them. */
+static int debug_et_mix(const struct event *ev)
+{
+	if (!ge_debug_mode || !(ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED)) ||
+	    (ev->ev_events & EV_SIGNAL) || (ev->ev_evcallback.evcb_flags & EVLIST_INSERTED))
+		return 0;
+	struct ge_base *b = (struct ge_base *)(void *)ev->ev_base;
+	if (b->magic != GE_BASE_MAGIC)
+		return 0;
+	base_lock(b);
+	const struct event *old = ev->ev_fd >= 0 && ev->ev_fd < b->io_cap ?
+	    b->io_map[ev->ev_fd].head : NULL;
+	int mix = old && (old->ev_events & EV_ET) != (ev->ev_events & EV_ET);
+	base_unlock(b);
+	if (mix)
+		ge_log(GE_LOG_WARN, "Tried to mix edge-triggered and non-edge-triggered "
+		    "events on fd %d", (int)ev->ev_fd);
+	return mix;
 }
 
 void *event_self_cbarg(void)
@@ -206,6 +229,8 @@ int event_add(struct event *ev, const struct timeval *tv)
 		ge_log(GE_LOG_WARN, "event_add: event has no event_base set.");
 		return -1;
 	}
+	if (__builtin_expect(ge_debug_mode, 0) && debug_et_mix(ev))
+		return -1;
 	struct ge_base *b = c_lock(ev);
 	if (b) {
 		int done = ge_add_io_in_c(b, ev, tv);
