@@ -75,6 +75,7 @@ static void *ge_current_base_get(void)
 }
 
 /* Declared here rather than in internal.h: only the table needs them. */
+extern unsigned char ge_gocb_slots[256];
 void *ge_bev_current_base(void);
 ssize_t ge_writev(int fd, const void *iov, int n);
 int ge_buffer_note_sigpipe(void);

@@ -81,6 +81,7 @@ struct ge_engine_api {
 	X(ge_bev_in_wm_changed) \
 	X(ge_bev_pair_out_added) \
 	X(ge_bev_null_filter) \
+	X(ge_gocb_slots) \
 	/* end */
 
 struct ge_core_api {

@@ -108,7 +108,8 @@ struct ge_cb_entry {
  * (core/bufferevent.Header, whose test pins the offsets). */
 struct ge_bev_priv {
 	void *lock;               /* 392: the bufferevent's lock or NULL */
-	uint64_t handle;          /* 400: the Go-side state's handle */
+	uint32_t magic;           /* 400: GE_BEV_MAGIC while the bufferevent lives */
+	uint32_t kind;            /* 404: socket 1, pair 2, filter 3 */
 	int32_t options;          /* 408: BEV_OPT_* */
 	int32_t refcnt;           /* 412: references */
 	uint16_t read_suspended;  /* 416: BEV_SUSPEND_* bits */
@@ -125,6 +126,7 @@ struct ge_bev_priv {
 	int16_t eventcb_pending;  /* 474 */
 	int32_t errno_pending;    /* 476 */
 };
+#define GE_BEV_MAGIC 0x67656265u
 #define GE_BEVF_SOCK_C      0x1u /* socket kind, C handlers installed */
 #define GE_BEVF_CONNECTING  0x2u
 #define GE_BEVF_RATELIMITED 0x4u

@@ -23,7 +23,13 @@
 
 #include "loop.h"
 
-/* The address range of core/loop's Go callbacks (set once at start-up). */
+/* The Go callback slots: what an event holds as its "function" when its
+ * callback is written in Go (core/loop's RegisterGoCallback). They are bytes
+ * of this library, which no engine copy outlives, so the events a copy made
+ * keep naming the same slots in the next copy (see engine.c); they are data,
+ * never a C function's address. ge_gocb_lo/hi: their range, set by the
+ * engine at start-up. */
+unsigned char ge_gocb_slots[256];
 uintptr_t ge_gocb_lo, ge_gocb_hi; /* internal.h */
 
 /* core/loop's maxDeferredsQueued. */

@@ -28,10 +28,14 @@ const lockRecursive = 1
 
 func setupBufferevents() {
 	bufferevent.Setup(&bufferevent.Env{
-		Loop:        loopAdapter{},
-		NewBuf:      newEvBuf,
-		AllocHeader: mem.Alloc,
-		FreeHeader:  mem.Free,
+		Loop:          loopAdapter{},
+		NewBuf:        newEvBuf,
+		Buf:           func(p unsafe.Pointer) bufferevent.Buf { return evBuf{evbuffer.FromPointer(p)} },
+		RegisterWatch: registerWatch,
+		CallFilter:    callFilter,
+		CallFree:      callFree,
+		AllocHeader:   mem.Alloc,
+		FreeHeader:    mem.Free,
 		CallData: func(fn, bev, arg unsafe.Pointer) {
 			C.ge_bev_call_data(C.uintptr_t(uintptr(fn)), C.uintptr_t(uintptr(bev)), C.uintptr_t(uintptr(arg)))
 		},
@@ -143,8 +147,16 @@ func (loopAdapter) NPriorities(base unsafe.Pointer) int {
 
 type deferredAdapter struct{ d *loop.Deferred }
 
-func (loopAdapter) NewDeferred(pri int, fn func()) bufferevent.Deferred {
-	return deferredAdapter{loop.NewDeferred(uint8(pri), fn)}
+func (loopAdapter) RegisterDeferred(f func(arg unsafe.Pointer)) uint32 {
+	return uint32(loop.RegisterDeferred(f))
+}
+
+func (loopAdapter) NewDeferred(pri int, kind uint32, arg unsafe.Pointer) unsafe.Pointer {
+	return unsafe.Pointer(loop.NewDeferred(uint8(pri), loop.DeferredKind(kind), arg))
+}
+
+func (loopAdapter) Deferred(p unsafe.Pointer) bufferevent.Deferred {
+	return deferredAdapter{(*loop.Deferred)(p)}
 }
 
 func (d deferredAdapter) Schedule(base unsafe.Pointer) bool {
@@ -206,57 +218,54 @@ func (e evBuf) Unfreeze(start bool)     { e.b.Unfreeze(start) }
 func (e evBuf) ReadFd(fd, howmuch int) (int, unix.Errno) { return bevRead(e.b, fd, howmuch) }
 func (e evBuf) WriteFd(fd, atmost int) (int, unix.Errno) { return bevWrite(e.b, fd, atmost) }
 
-type evWatch struct {
-	b *evbuffer.Buffer
-	e *evbuffer.CBEntry
+// registerWatch makes a bufferevent watcher a Go callback kind of the
+// evbuffers.
+func registerWatch(f bufferevent.WatchFunc) bufferevent.WatchKind {
+	return bufferevent.WatchKind(evbuffer.RegisterGoCallback(
+		func(_ *evbuffer.Buffer, info evbuffer.CBInfo, arg unsafe.Pointer) {
+			f(arg, int(info.OrigSize), int(info.NAdded), int(info.NDeleted))
+		}))
 }
 
-func (w evWatch) SetEnabled(on bool) {
-	if on {
-		w.b.CBSetFlags(w.e, evbuffer.CBEnabled)
-	} else {
-		w.b.CBClearFlags(w.e, evbuffer.CBEnabled)
-	}
-}
-
-func (e evBuf) Watch(f func(origLen, added, deleted int), noDefer bool) bufferevent.Watch {
-	ent := e.b.AddGoCallback(func(_ *evbuffer.Buffer, info evbuffer.CBInfo) {
-		f(int(info.OrigSize), int(info.NAdded), int(info.NDeleted))
-	})
+func (e evBuf) Watch(kind bufferevent.WatchKind, arg unsafe.Pointer, noDefer bool) unsafe.Pointer {
+	ent := e.b.AddGoCallback(evbuffer.GoCallbackKind(kind), arg)
 	if ent == nil {
 		return nil
 	}
 	if noDefer {
 		e.b.CBSetFlags(ent, evbuffer.CBNoDefer)
 	}
-	return evWatch{e.b, ent}
+	return unsafe.Pointer(ent)
+}
+
+func (e evBuf) SetWatchEnabled(w unsafe.Pointer, on bool) {
+	ent := evbuffer.CBEntryFromPointer(w)
+	if on {
+		e.b.CBSetFlags(ent, evbuffer.CBEnabled)
+	} else {
+		e.b.CBClearFlags(ent, evbuffer.CBEnabled)
+	}
 }
 
 // IdleWhileInserted lets the C fast paths skip w while ev is inserted (see
 // evbuffer.SetIdleWhileInserted).
 // With a socket bufferevent's C handlers in use, the fast paths may also
 // add while ev is not inserted: ge_bev_out_added does the watcher's work.
-func (e evBuf) IdleWhileInserted(w bufferevent.Watch, ev *loop.Event, owner unsafe.Pointer) {
-	if ww, ok := w.(evWatch); ok {
-		e.b.SetIdleWhileInserted(ww.e, unsafe.Pointer(&ev.Cb.Flags),
-			C.ge_bev_out_added_addr(), owner)
-	}
+func (e evBuf) IdleWhileInserted(w unsafe.Pointer, ev *loop.Event, owner unsafe.Pointer) {
+	e.b.SetIdleWhileInserted(evbuffer.CBEntryFromPointer(w), unsafe.Pointer(&ev.Cb.Flags),
+		C.ge_bev_out_added_addr(), owner)
 }
 
 // WMWatch lets the C fast paths change a bufferevent's input and apply the
 // read high watermark themselves (ge_bev_in_wm_changed).
-func (e evBuf) WMWatch(w bufferevent.Watch, owner unsafe.Pointer) {
-	if ww, ok := w.(evWatch); ok {
-		e.b.SetIdleWhileInserted(ww.e, nil, C.ge_bev_in_wm_changed_addr(), owner)
-	}
+func (e evBuf) WMWatch(w unsafe.Pointer, owner unsafe.Pointer) {
+	e.b.SetIdleWhileInserted(evbuffer.CBEntryFromPointer(w), nil, C.ge_bev_in_wm_changed_addr(), owner)
 }
 
 // PairWatch lets the C fast paths add to a pair end's output and move the
 // data to the partner themselves (ge_bev_pair_out_added).
-func (e evBuf) PairWatch(w bufferevent.Watch, owner unsafe.Pointer) {
-	if ww, ok := w.(evWatch); ok {
-		e.b.SetIdleWhileInserted(ww.e, nil, C.ge_bev_pair_out_added_addr(), owner)
-	}
+func (e evBuf) PairWatch(w unsafe.Pointer, owner unsafe.Pointer) {
+	e.b.SetIdleWhileInserted(evbuffer.CBEntryFromPointer(w), nil, C.ge_bev_pair_out_added_addr(), owner)
 }
 
 func (e evBuf) SetDrainsToFd()                    { e.b.SetFlags(uint64(evbuffer.FlagDrainsToFD)) }

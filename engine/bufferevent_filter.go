@@ -15,29 +15,13 @@ import (
 	"goevent/core/bufferevent"
 )
 
-// cFilter wraps a bufferevent_filter_cb: each invocation is one Go->C
-// crossing. nil stays nil (the core's null filter moves chains in Go).
-func cFilter(fn, ctx unsafe.Pointer) bufferevent.FilterFunc {
-	if fn == nil {
-		return nil
-	}
-	return func(src, dst bufferevent.Buf, limit, mode int) int {
-		return int(C.ge_bev_filter_call(fn, src.Pointer(), dst.Pointer(), C.ssize_t(limit),
-			C.int(mode), ctx))
-	}
-}
-
 //export goev_bufferevent_filter_new
 func goev_bufferevent_filter_new(u, in, out unsafe.Pointer, options C.int, freeCtx, ctx unsafe.Pointer) unsafe.Pointer {
 	under := bev(u)
 	if under == nil {
 		return nil
 	}
-	var free func()
-	if freeCtx != nil {
-		free = func() { C.ge_bev_filter_free_ctx(freeCtx, ctx) }
-	}
-	b := bufferevent.NewFilter(under, cFilter(in, ctx), cFilter(out, ctx), int(options), free)
+	b := bufferevent.NewFilter(under, in, out, int(options), freeCtx, ctx)
 	if b == nil {
 		return nil
 	}
@@ -47,3 +31,12 @@ func goev_bufferevent_filter_new(u, in, out unsafe.Pointer, options C.int, freeC
 	b.SetCInputFilter(in, ctx)
 	return b.Pointer()
 }
+
+// callFilter calls a bufferevent_filter_cb: one Go->C crossing.
+func callFilter(fn unsafe.Pointer, src, dst bufferevent.Buf, limit, mode int, ctx unsafe.Pointer) int {
+	return int(C.ge_bev_filter_call(fn, src.Pointer(), dst.Pointer(), C.ssize_t(limit),
+		C.int(mode), ctx))
+}
+
+// callFree calls a filter context's destructor.
+func callFree(fn, ctx unsafe.Pointer) { C.ge_bev_filter_free_ctx(fn, ctx) }

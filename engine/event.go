@@ -43,7 +43,6 @@ import "C"
 
 import (
 	"errors"
-	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -99,6 +98,8 @@ func setupLoop() {
 	// Deferred evbuffer callbacks (evbuffer_defer_callbacks) run from the
 	// loop. core/evbuffer knows nothing of the loop; this is the join.
 	evbuffer.ScheduleDeferred = scheduleBufferCallbacks
+	evbuffer.FreeDeferred = func(p unsafe.Pointer) { (*loop.Deferred)(p).Free() }
+	bufDeferredKind = loop.RegisterDeferred(runBufferDeferred)
 	loop.SetLogger(func(severity int, msg string) {
 		cs := C.CString(msg)
 		C.ge_log_str(C.int(severity), cs)
@@ -451,44 +452,15 @@ func goev_event_finalize(e *C.struct_event, fn unsafe.Pointer, free C.int) C.int
 
 // ---- deferred evbuffer callbacks -------------------------------------------
 
-// A deferSlot carries one queued evbuffer callback run. core/evbuffer asks
-// for at most one run per buffer at a time and keeps the buffer alive until
-// it happens, so a slot only needs to remember the buffer; slots are reused
-// because a loop.Deferred lives in C memory (allocating one costs a
-// crossing).
-type deferSlot struct {
-	d   *loop.Deferred
-	buf *evbuffer.Buffer
-}
+// Deferred evbuffer callbacks: each buffer that defers its callbacks gets
+// one loop.Deferred, made the first time a run is queued and kept in the
+// buffer's own memory (evbuffer's deferred slot), which runs
+// RunDeferredCallbacks with the buffer as its argument. evbuffer asks for at
+// most one run per buffer at a time and keeps the buffer alive until it
+// happens.
+var bufDeferredKind loop.DeferredKind
 
-var (
-	deferMu   sync.Mutex
-	deferPool []*deferSlot
-)
-
-func getDeferSlot() *deferSlot {
-	deferMu.Lock()
-	if n := len(deferPool); n > 0 {
-		s := deferPool[n-1]
-		deferPool = deferPool[:n-1]
-		deferMu.Unlock()
-		return s
-	}
-	deferMu.Unlock()
-	s := &deferSlot{}
-	s.d = loop.NewDeferred(0, func() {
-		b := s.buf
-		s.buf = nil
-		deferMu.Lock()
-		deferPool = append(deferPool, s)
-		deferMu.Unlock()
-		b.RunDeferredCallbacks()
-	})
-	if s.d == nil {
-		return nil
-	}
-	return s
-}
+func runBufferDeferred(arg unsafe.Pointer) { evbuffer.FromPointer(arg).RunDeferredCallbacks() }
 
 // scheduleBufferCallbacks queues b's callbacks on base (0: the current
 // base) in the middle priority, as libevent's evbuffer_defer_callbacks
@@ -499,15 +471,18 @@ func scheduleBufferCallbacks(base uintptr, b *evbuffer.Buffer) {
 		bp = C.ge_current_base_get()
 	}
 	lb := loop.FromPtr(bp)
-	s := (*deferSlot)(nil)
-	if lb != nil {
-		s = getDeferSlot()
-	}
-	if s == nil {
+	if lb == nil {
 		b.RunDeferredCallbacks()
 		return
 	}
-	s.buf = b
-	s.d.SetPriority(uint8(lb.NPriorities() / 2))
-	lb.Schedule(s.d)
+	d := (*loop.Deferred)(b.DeferredSlot())
+	if d == nil {
+		if d = loop.NewDeferred(0, bufDeferredKind, b.Pointer()); d == nil {
+			b.RunDeferredCallbacks()
+			return
+		}
+		b.SetDeferredSlot(unsafe.Pointer(d))
+	}
+	d.SetPriority(uint8(lb.NPriorities() / 2))
+	lb.Schedule(d)
 }

@@ -34,6 +34,7 @@ import (
 	"time"
 	"unsafe"
 
+	"goevent/core/loop"
 	"goevent/core/mem"
 )
 
@@ -55,6 +56,12 @@ func goev_engine_start() {
 		func(n uintptr) unsafe.Pointer { return C.ge_malloc(C.size_t(n)) },
 		func(p unsafe.Pointer) { C.ge_free(p) },
 	)
+	// The Go callback slots events name are in the C library, which every
+	// copy of the engine in this process shares; the setup functions below
+	// register their functions in the same order in every copy, so an
+	// event, buffer or deferred callback made by one copy means the same
+	// function to the next.
+	loop.Init(C.ge_gocb_slots_addr())
 	setupLoop()
 	setupBuffers()
 	setupBufferevents()

@@ -40,7 +40,8 @@ func TestHeaderLayout(t *testing.T) {
 		{"timeout_write", unsafe.Offsetof(h.TimeoutWrite), 368},
 		{"enabled", unsafe.Offsetof(h.Enabled), 384},
 		{"lock", unsafe.Offsetof(h.Lock), OffLock},
-		{"handle", unsafe.Offsetof(h.Handle), OffHandle},
+		{"magic", unsafe.Offsetof(h.Magic), OffMagic},
+		{"kind", unsafe.Offsetof(h.Kind), OffKind},
 		{"options", unsafe.Offsetof(h.Options), OffOptions},
 		{"refcnt", unsafe.Offsetof(h.Refcnt), OffRefcnt},
 		{"read_suspended", unsafe.Offsetof(h.ReadSuspended), OffReadSuspended},
@@ -107,14 +108,14 @@ func transfer(t *testing.T, opts int, total int, rlow, rhigh, wlow uintptr) {
 		}
 	}
 	w.h.WriteCB = regData(func(bev unsafe.Pointer) {
-		if uintptr(w.out.Len()) > w.h.WmWrite.Low {
+		if uintptr(w.out().Len()) > w.h.WmWrite.Low {
 			badW++
 		}
 		if sent < total {
 			fill()
 			return
 		}
-		if w.out.Len() == 0 {
+		if w.out().Len() == 0 {
 			w.Free()
 		}
 	})
@@ -193,7 +194,7 @@ func TestEOFAndErrors(t *testing.T) {
 		events = nil
 		errnos = nil
 		b.Disable(EvRead)
-		b.out.Unfreeze(false)
+		b.out().Unfreeze(false)
 		fbuf(b.h.Output).add([]byte("lost"))
 		fl.dispatch(time.Second)
 		if len(events) != 1 || events[0] != EventError|EventWriting || errnos[0] != int32(unix.EPIPE) {
@@ -441,20 +442,20 @@ func TestHighWatermarkAndDirectDrain(t *testing.T) {
 	b := NewSocket(nil, fds[0], OptCloseOnFree)
 	b.SetWatermark(EvRead, 0, 1000)
 	maxSeen := 0
-	b.h.ReadCB = regData(func(unsafe.Pointer) { maxSeen = max(maxSeen, b.in.Len()) })
+	b.h.ReadCB = regData(func(unsafe.Pointer) { maxSeen = max(maxSeen, b.in().Len()) })
 	b.Enable(EvRead)
 	payload := make([]byte, 5000)
 	unix.Write(fds[1], payload)
 	for i := 0; i < 20; i++ {
 		fl.runOnce(false)
 	}
-	if b.in.Len() != 1000 || b.ReadSuspended()&SuspendWM == 0 {
-		t.Fatalf("input %d suspended %#x: reading must stop at the high mark", b.in.Len(), b.ReadSuspended())
+	if b.in().Len() != 1000 || b.ReadSuspended()&SuspendWM == 0 {
+		t.Fatalf("input %d suspended %#x: reading must stop at the high mark", b.in().Len(), b.ReadSuspended())
 	}
 	// Drained from outside any callback: reading resumes by itself.
 	total := 0
 	for rounds := 0; total < 5000 && rounds < 100; rounds++ {
-		n := b.in.Len()
+		n := b.in().Len()
 		total += n
 		fbuf(b.h.Input).drain(n)
 		if b.ReadSuspended() != 0 {

@@ -31,30 +31,29 @@ type Ops interface {
 	Ctrl(b *BEV, op int, d *CtrlData) int
 }
 
-// BEV is the Go side of one bufferevent. Its fields are guarded by the
-// bufferevent's lock (when it has one) or by the event loop's thread.
+// BEV is the rest of one bufferevent's state, in the same off-heap block as
+// its Header, right after it (FromPointer). It holds no Go pointer: kinds,
+// watchers and the deferred callback are named by kind and pointer, so that
+// a fresh copy of the engine can carry on with it. Its fields are guarded by
+// the bufferevent's lock (when it has one) or by the event loop's thread.
 type BEV struct {
-	h      *Header
-	ops    Ops
-	in     Buf
-	out    Buf
-	handle uint64
-
-	options int
+	h *Header
 
 	connectionRefused bool
-	dnsError          int
+	ownLock           bool
+	finalizing        bool
+	dnsError          int32
 
-	ownLock    bool
-	deferred   Deferred
-	wmWatch    Watch // input high-watermark watcher, nil until a high mark is set
-	finalizing bool
+	deferred unsafe.Pointer // the deferred callback (Env.Loop.NewDeferred)
+	wmWatch  unsafe.Pointer // input high-watermark watcher, nil until a high mark is set
 
 	// Kind-specific state.
-	sock *sockState
+	sock sockState
+	pair pairState
+	filt filterState
 
-	// rlim is the rate-limiting state (ratelim.go), nil until a limit or
-	// a group is set.
+	// rlim is the rate-limiting state (ratelim.go, off-heap), nil until
+	// a limit or a group is set.
 	rlim *rateLimit
 }
 
@@ -64,15 +63,37 @@ func (b *BEV) Header() *Header { return b.h }
 // Pointer is the struct bufferevent * handed to C.
 func (b *BEV) Pointer() unsafe.Pointer { return unsafe.Pointer(b.h) }
 
+// in and out are the bufferevent's buffers.
+func (b *BEV) in() Buf  { return env.Buf(b.h.Input) }
+func (b *BEV) out() Buf { return env.Buf(b.h.Output) }
+
 // Input and Output are the bufferevent's buffers.
-func (b *BEV) Input() Buf  { return b.in }
-func (b *BEV) Output() Buf { return b.out }
+func (b *BEV) Input() Buf  { return b.in() }
+func (b *BEV) Output() Buf { return b.out() }
+
+// ops returns the kind's implementation.
+func (b *BEV) ops() Ops {
+	switch b.h.Kind {
+	case kindSocket:
+		return socketOps{}
+	case kindPair:
+		return pairOps{}
+	default:
+		return filterOps{}
+	}
+}
 
 // Ops returns the kind-specific implementation.
-func (b *BEV) Ops() Ops { return b.ops }
+func (b *BEV) Ops() Ops { return b.ops() }
+
+// options returns the BEV_OPT_* flags the bufferevent was made with.
+func (b *BEV) options() int { return int(b.h.Options) }
 
 // Options returns the BEV_OPT_* flags the bufferevent was made with.
-func (b *BEV) Options() int { return b.options }
+func (b *BEV) Options() int { return b.options() }
+
+// def is the deferred callback.
+func (b *BEV) def() Deferred { return env.Loop.Deferred(b.deferred) }
 
 // ---- locking ------------------------------------------------------------
 
@@ -127,10 +148,10 @@ func (b *BEV) LastRef() {
 }
 
 func (b *BEV) lastRefAndUnlock() {
-	b.ops.Unlink(b)
+	b.ops().Unlink(b)
 	b.finalizing = true
 	b.h.Flags |= FlagFinalizing
-	b.deferred.Cancel(b.loopBase())
+	b.def().Cancel(b.loopBase())
 	if b.h.EvRead.Base == nil {
 		// Never attached to any loop: no callback of it can be running.
 		b.Unlock()
@@ -149,53 +170,57 @@ func finalizeCB(_ int32, _ int16, arg unsafe.Pointer) {
 		return
 	}
 	b.Lock()
-	b.ops.Destruct(b)
+	b.ops().Destruct(b)
 	b.rlimRelease()
-	b.in.Free()
-	b.out.Free()
-	b.deferred.Free()
+	b.in().Free()
+	b.out().Free()
+	b.def().Free()
 	b.Unlock()
 	lk, own := b.h.Lock, b.ownLock
-	handles.Delete(b.handle)
-	b.h.Handle = 0
+	b.h.Magic = 0
+	live.Add(-1)
 	env.FreeHeader(unsafe.Pointer(b.h))
 	if own && env.FreeLock != nil {
 		env.FreeLock(lk)
 	}
 }
 
+// bevSize is what one bufferevent's block holds: the header, then BEV.
+var bevSize = HeaderSize + unsafe.Sizeof(BEV{})
+
 // ---- construction -------------------------------------------------------
 
 // newCommon is bufferevent_init_common_: buffers, references, options,
 // lock and the deferred callback. The caller assigns ev_read/ev_write.
-func newCommon(base unsafe.Pointer, ops Ops, options int) *BEV {
+func newCommon(base unsafe.Pointer, kind uint32, options int) *BEV {
 	if options&(OptDeferCallbacks|OptUnlockCallbacks) == OptUnlockCallbacks {
 		warn("UNLOCK_CALLBACKS requires DEFER_CALLBACKS")
 		return nil
 	}
-	p := env.AllocHeader(HeaderSize)
+	p := env.AllocHeader(bevSize)
 	if p == nil {
 		return nil
 	}
-	clear(unsafe.Slice((*byte)(p), HeaderSize))
+	clear(unsafe.Slice((*byte)(p), bevSize))
 	h := (*Header)(p)
-	b := &BEV{h: h, ops: ops, options: options}
+	b := (*BEV)(unsafe.Add(p, HeaderSize))
+	b.h = h
+	h.Kind = kind
 	h.Refcnt = 1
 	h.MaxRead, h.MaxWrite = MaxSingleDefault, MaxSingleDefault
-	b.in = env.NewBuf()
-	b.out = env.NewBuf()
-	if b.in == nil || b.out == nil {
-		if b.in != nil {
-			b.in.Free()
+	in, out := env.NewBuf(), env.NewBuf()
+	if in == nil || out == nil {
+		if in != nil {
+			in.Free()
 		}
-		if b.out != nil {
-			b.out.Free()
+		if out != nil {
+			out.Free()
 		}
 		env.FreeHeader(p)
 		return nil
 	}
-	h.Input = b.in.Pointer()
-	h.Output = b.out.Pointer()
+	h.Input = in.Pointer()
+	h.Output = out.Pointer()
 	h.EvBase = base
 	// Writing is enabled from the start: data written to a new
 	// bufferevent goes out without an explicit enable, as in libevent.
@@ -209,25 +234,34 @@ func newCommon(base unsafe.Pointer, ops Ops, options int) *BEV {
 			lk = env.AllocLock()
 		}
 		if lk == nil {
-			b.in.Free()
-			b.out.Free()
+			in.Free()
+			out.Free()
 			env.FreeHeader(p)
 			return nil
 		}
 		h.Lock = lk
 		b.ownLock = true
-		b.in.EnableLocking(lk)
-		b.out.EnableLocking(lk)
+		in.EnableLocking(lk)
+		out.EnableLocking(lk)
 	}
-	b.handle = handles.Put(b)
-	h.Handle = b.handle
-	b.deferred = env.Loop.NewDeferred(env.Loop.NPriorities(base)/2, b.runDeferred)
+	b.deferred = env.Loop.NewDeferred(env.Loop.NPriorities(base)/2, deferredKind, p)
+	if b.deferred == nil {
+		in.Free()
+		out.Free()
+		if b.ownLock && env.FreeLock != nil {
+			env.FreeLock(h.Lock)
+		}
+		env.FreeHeader(p)
+		return nil
+	}
 	if env.DeferredFn != nil {
-		b.deferred.SetCallback(env.DeferredFn, p)
+		b.def().SetCallback(env.DeferredFn, p)
 	}
-	h.DeferredCb = b.deferred.CallbackPtr()
-	b.in.SetParent(uintptr(b.handle))
-	b.out.SetParent(uintptr(b.handle))
+	h.DeferredCb = b.def().CallbackPtr()
+	in.SetParent(uintptr(p))
+	out.SetParent(uintptr(p))
+	h.Magic = bevMagic
+	live.Add(1)
 	return b
 }
 
@@ -255,7 +289,7 @@ func (b *BEV) loopBase() unsafe.Pointer {
 }
 
 func (b *BEV) scheduleDeferred() {
-	if b.deferred.Schedule(b.loopBase()) {
+	if b.def().Schedule(b.loopBase()) {
 		b.h.Refcnt++
 	}
 }
@@ -266,7 +300,7 @@ func (b *BEV) RunReadCB(options int) {
 	if b.h.ReadCB == nil {
 		return
 	}
-	if (b.options|options)&OptDeferCallbacks != 0 {
+	if (b.options()|options)&OptDeferCallbacks != 0 {
 		b.h.ReadcbPending = true
 		b.scheduleDeferred()
 		return
@@ -280,7 +314,7 @@ func (b *BEV) RunWriteCB(options int) {
 	if b.h.WriteCB == nil {
 		return
 	}
-	if (b.options|options)&OptDeferCallbacks != 0 {
+	if (b.options()|options)&OptDeferCallbacks != 0 {
 		b.h.WritecbPending = true
 		b.scheduleDeferred()
 		return
@@ -294,7 +328,7 @@ func (b *BEV) RunEventCB(what int16, options int, errno int32) {
 	if b.h.ErrorCB == nil {
 		return
 	}
-	if (b.options|options)&OptDeferCallbacks != 0 {
+	if (b.options()|options)&OptDeferCallbacks != 0 {
 		b.h.EventcbPending |= what
 		b.h.ErrnoPending = errno
 		b.scheduleDeferred()
@@ -307,11 +341,11 @@ func (b *BEV) RunEventCB(what int16, options int, errno int32) {
 // callback if the watermarks allow (or are ignored).
 func (b *BEV) TriggerNolock(iotype int16, options int) {
 	if iotype&EvRead != 0 && (options&TrigIgnoreWatermarks != 0 ||
-		uintptr(b.in.Len()) >= b.h.WmRead.Low) {
+		uintptr(b.in().Len()) >= b.h.WmRead.Low) {
 		b.RunReadCB(options)
 	}
 	if iotype&EvWrite != 0 && (options&TrigIgnoreWatermarks != 0 ||
-		uintptr(b.out.Len()) <= b.h.WmWrite.Low) {
+		uintptr(b.out().Len()) <= b.h.WmWrite.Low) {
 		b.RunWriteCB(options)
 	}
 }
@@ -337,7 +371,7 @@ func (b *BEV) inbufWMCheck() {
 	if b.h.WmRead.High == 0 || b.h.Enabled&EvRead == 0 {
 		return
 	}
-	if uintptr(b.in.Len()) < b.h.WmRead.High {
+	if uintptr(b.in().Len()) < b.h.WmRead.High {
 		return
 	}
 	b.Trigger(EvRead, OptDeferCallbacks)
@@ -350,12 +384,19 @@ func (b *BEV) ScheduleDeferred() {
 	b.Unlock()
 }
 
+// runDeferredCB is the deferred callback's function; arg is the header.
+func runDeferredCB(arg unsafe.Pointer) {
+	if b := FromPointer(arg); b != nil {
+		b.runDeferred()
+	}
+}
+
 // runDeferred runs the callbacks queued while BEV_OPT_DEFER_CALLBACKS (or a
 // deferred trigger) was in effect, in libevent's order: connected first,
 // then read, write, and the remaining events.
 func (b *BEV) runDeferred() {
 	b.Lock()
-	unlocked := b.options&OptUnlockCallbacks != 0
+	unlocked := b.options()&OptUnlockCallbacks != 0
 	call := func(f func()) {
 		if unlocked {
 			b.Unlock()
@@ -405,7 +446,7 @@ func (b *BEV) Enable(what int16) int {
 	}
 	b.h.Enabled |= what
 	r := 0
-	if impl != 0 && b.ops.Enable(b, impl) < 0 {
+	if impl != 0 && b.ops().Enable(b, impl) < 0 {
 		r = -1
 	}
 	b.DecrefAndUnlock()
@@ -417,7 +458,7 @@ func (b *BEV) Disable(what int16) int {
 	b.Lock()
 	b.h.Enabled &^= what
 	r := 0
-	if b.ops.Disable(b, what) < 0 {
+	if b.ops().Disable(b, what) < 0 {
 		r = -1
 	}
 	b.Unlock()
@@ -431,7 +472,7 @@ func (b *BEV) DisableHard(what int16) int {
 	b.h.Enabled &^= what
 	b.setConnecting(false)
 	r := 0
-	if b.ops.Disable(b, what) < 0 {
+	if b.ops().Disable(b, what) < 0 {
 		r = -1
 	}
 	b.Unlock()
@@ -458,7 +499,7 @@ func (b *BEV) UnsuspendWrite(reason uint16) {
 func (b *BEV) suspend(dir int16, susp *uint16, reason uint16) {
 	b.Lock()
 	if *susp == 0 {
-		b.ops.Disable(b, dir)
+		b.ops().Disable(b, dir)
 	}
 	*susp |= reason
 	b.Unlock()
@@ -468,7 +509,7 @@ func (b *BEV) unsuspend(dir int16, susp *uint16, reason uint16) {
 	b.Lock()
 	*susp &^= reason
 	if *susp == 0 && b.h.Enabled&dir != 0 {
-		b.ops.Enable(b, dir)
+		b.ops().Enable(b, dir)
 	}
 	b.Unlock()
 }
@@ -488,21 +529,24 @@ func (b *BEV) SetWatermark(events int16, low, high uintptr) {
 	if events&EvRead != 0 {
 		b.h.WmRead.Low, b.h.WmRead.High = low, high
 		if high != 0 {
+			in := b.in()
 			if b.wmWatch == nil {
-				b.wmWatch = b.in.Watch(b.inbufWMChanged, true)
-				if iw, ok := b.in.(IdleWatchBuf); ok && b.wmWatch != nil {
+				b.wmWatch = in.Watch(watchInWM, unsafe.Pointer(b.h), true)
+				if iw, ok := in.(IdleWatchBuf); ok && b.wmWatch != nil {
 					iw.WMWatch(b.wmWatch, unsafe.Pointer(b.h))
 				}
 			}
-			b.wmWatch.SetEnabled(true)
-			if uintptr(b.in.Len()) >= high {
+			if b.wmWatch != nil {
+				in.SetWatchEnabled(b.wmWatch, true)
+			}
+			if uintptr(in.Len()) >= high {
 				b.SuspendRead(SuspendWM)
 			} else {
 				b.UnsuspendRead(SuspendWM)
 			}
 		} else {
 			if b.wmWatch != nil {
-				b.wmWatch.SetEnabled(false)
+				b.in().SetWatchEnabled(b.wmWatch, false)
 			}
 			b.UnsuspendRead(SuspendWM)
 		}
@@ -510,11 +554,18 @@ func (b *BEV) SetWatermark(events int16, low, high uintptr) {
 	b.Unlock()
 }
 
+// inWMWatch is the input's high-watermark watcher (arg: the header).
+func inWMWatch(arg unsafe.Pointer, _, _, _ int) {
+	if b := FromPointer(arg); b != nil {
+		b.inbufWMChanged()
+	}
+}
+
 // inbufWMChanged follows the input's length against the high watermark:
 // reading stops at the mark and resumes as soon as the user drains below it,
 // wherever the drain happens.
-func (b *BEV) inbufWMChanged(_, _, _ int) {
-	if uintptr(b.in.Len()) >= b.h.WmRead.High {
+func (b *BEV) inbufWMChanged() {
+	if uintptr(b.in().Len()) >= b.h.WmRead.High {
 		b.SuspendRead(SuspendWM)
 	} else {
 		b.UnsuspendRead(SuspendWM)
@@ -536,7 +587,7 @@ func (b *BEV) SetTimeouts(rd, wr *loop.Timeval) int {
 	} else {
 		b.h.TimeoutWrite = loop.Timeval{}
 	}
-	r := b.ops.AdjTimeouts(b)
+	r := b.ops().AdjTimeouts(b)
 	b.Unlock()
 	return r
 }
@@ -595,7 +646,7 @@ func (b *BEV) AdjGenericTimeouts() int {
 		r1 = env.Loop.Del(&h.EvRead)
 	}
 	if h.Enabled&EvWrite != 0 && b.h.WriteSuspended == 0 && tvSet(h.TimeoutWrite) &&
-		b.out.Len() > 0 {
+		b.out().Len() > 0 {
 		r2 = env.Loop.Add(&h.EvWrite, &h.TimeoutWrite)
 	} else {
 		r2 = env.Loop.Del(&h.EvWrite)
@@ -636,7 +687,7 @@ func (b *BEV) Free() {
 	b.Lock()
 	b.h.ReadCB, b.h.WriteCB, b.h.ErrorCB, b.h.CBArg = nil, nil, nil, nil
 	var d CtrlData
-	b.ops.Ctrl(b, CtrlCancelAll, &d)
+	b.ops().Ctrl(b, CtrlCancelAll, &d)
 	b.DecrefAndUnlock()
 }
 
@@ -659,7 +710,7 @@ func (b *BEV) IncrefLocked() {
 // Flush is bufferevent_flush.
 func (b *BEV) Flush(iotype int16, mode int) int {
 	b.Lock()
-	r := b.ops.Flush(b, iotype, mode)
+	r := b.ops().Flush(b, iotype, mode)
 	b.Unlock()
 	return r
 }
@@ -668,7 +719,7 @@ func (b *BEV) Flush(iotype int16, mode int) int {
 func (b *BEV) SetFd(fd int) int {
 	b.Lock()
 	d := CtrlData{Fd: fd}
-	r := b.ops.Ctrl(b, CtrlSetFD, &d)
+	r := b.ops().Ctrl(b, CtrlSetFD, &d)
 	b.Unlock()
 	return r
 }
@@ -677,7 +728,7 @@ func (b *BEV) SetFd(fd int) int {
 func (b *BEV) GetFd() int {
 	b.Lock()
 	d := CtrlData{Fd: -1}
-	r := b.ops.Ctrl(b, CtrlGetFD, &d)
+	r := b.ops().Ctrl(b, CtrlGetFD, &d)
 	b.Unlock()
 	if r < 0 {
 		return -1
@@ -689,7 +740,7 @@ func (b *BEV) GetFd() int {
 func (b *BEV) Underlying() unsafe.Pointer {
 	b.Lock()
 	var d CtrlData
-	r := b.ops.Ctrl(b, CtrlGetUnderlying, &d)
+	r := b.ops().Ctrl(b, CtrlGetUnderlying, &d)
 	b.Unlock()
 	if r < 0 {
 		return nil
@@ -731,4 +782,4 @@ func (b *BEV) readMax() int  { return b.rlimMax(false) }
 func (b *BEV) writeMax() int { return b.rlimMax(true) }
 
 // DNSError is bufferevent_socket_get_dns_error.
-func (b *BEV) DNSError() int { return b.dnsError }
+func (b *BEV) DNSError() int { return int(b.dnsError) }

@@ -13,11 +13,15 @@
 //
 // Memory. What C holds as a struct bufferevent * is a Header in off-heap
 // memory, laid out as libevent's bufferevent_struct.h (392 bytes), followed by
-// a private area the C glue also reads (the lock and the handle). Programs
-// read bev->input, bev->output, bev->enabled and the watermarks directly, so
-// those fields always hold the live values; ev_read and ev_write are real
-// struct events of the loop. The Go-side state (BEV) lives in the Go heap and
-// is found through the integer handle stored in the header.
+// a private area the C library also reads (the lock, reference count,
+// suspensions, what C's handlers need), followed by the rest of the state
+// (BEV). Programs read bev->input, bev->output, bev->enabled and the
+// watermarks directly, so those fields always hold the live values; ev_read
+// and ev_write are real struct events of the loop. Nothing of a bufferevent
+// lives on the Go heap: functions are named by kind and registered in the
+// same order by every copy of the engine, state is in the bufferevent's own
+// memory, so a fresh copy of the engine (loaded in a child after fork) works
+// on bufferevents the previous copy made.
 //
 // This package talks to the event loop and to evbuffers only through the
 // small Loop and Buf interfaces in this file: the C ABI layer plugs in
@@ -58,10 +62,16 @@ type Loop interface {
 	BaseSet(base unsafe.Pointer, ev *loop.Event) int
 	// NPriorities is event_base_get_npriorities (base nil: current base).
 	NPriorities(base unsafe.Pointer) int
+	// RegisterDeferred makes f runnable by deferred callbacks and returns
+	// its kind (called once per function, in the same order every time).
+	RegisterDeferred(f func(arg unsafe.Pointer)) uint32
 	// NewDeferred makes a deferred callback (libevent's
-	// event_deferred_cb_init_): fn runs once from the loop, at priority
-	// pri, each time the callback is scheduled.
-	NewDeferred(pri int, fn func()) Deferred
+	// event_deferred_cb_init_): the function of kind runs with arg once
+	// from the loop, at priority pri, each time the callback is scheduled.
+	// The result names it (off-heap memory, or a token of the loop's);
+	// Deferred turns it into the interface.
+	NewDeferred(pri int, kind uint32, arg unsafe.Pointer) unsafe.Pointer
+	Deferred(p unsafe.Pointer) Deferred
 	// Finalize deletes ev and the events in also, and runs fn(fd,
 	// EV_FINALIZE, arg) from ev's loop once no callback of theirs can be
 	// running (event_finalize); if the base is freed first, its free runs
@@ -101,12 +111,16 @@ type Buf interface {
 	// WriteFd is evbuffer_write_atmost, except that it must never raise
 	// SIGPIPE in the process (the peer closing is reported as EPIPE).
 	WriteFd(fd, atmost int) (n int, err unix.Errno)
-	// Watch registers f to run after every change of the buffer, with
-	// the length before the change and the bytes added and removed. As in
-	// libevent, it runs from the loop when the program made the buffer's
-	// callbacks deferred (evbuffer_defer_callbacks), unless noDefer (the
-	// read high-watermark watcher, libevent's one NODEFER callback).
-	Watch(f func(origLen, added, deleted int), noDefer bool) Watch
+	// Watch registers the function of kind (Env.RegisterWatch) to run with
+	// arg after every change of the buffer, with the length before the
+	// change and the bytes added and removed. As in libevent, it runs from
+	// the loop when the program made the buffer's callbacks deferred
+	// (evbuffer_defer_callbacks), unless noDefer (the read high-watermark
+	// watcher, libevent's one NODEFER callback). The result names the
+	// registration (nil when out of memory).
+	Watch(kind WatchKind, arg unsafe.Pointer, noDefer bool) unsafe.Pointer
+	// SetWatchEnabled turns a registration from Watch on or off.
+	SetWatchEnabled(w unsafe.Pointer, on bool)
 	// SetDrainsToFd sets EVBUFFER_FLAG_DRAINS_TO_FD.
 	SetDrainsToFd()
 	// EnableLocking makes the buffer use lock (shared with its bufferevent).
@@ -117,18 +131,23 @@ type Buf interface {
 	Free()
 }
 
-// Watch is a registered buffer callback.
-type Watch interface {
-	// SetEnabled turns the callback on or off.
-	SetEnabled(on bool)
-}
+// WatchKind names a function registered with Env.RegisterWatch.
+type WatchKind uint32
+
+// WatchFunc is a buffer watcher: arg is what Watch was given.
+type WatchFunc func(arg unsafe.Pointer, origLen, added, deleted int)
 
 // Env is everything the core gets from the process around it. The C ABI
 // layer fills it at init; tests fill it with fakes.
 type Env struct {
 	Loop Loop
-	// NewBuf allocates an evbuffer (nil when out of memory).
+	// NewBuf allocates an evbuffer (nil when out of memory); Buf turns a
+	// buffer's pointer (as NewBuf's Buf.Pointer gave it) back into a Buf.
 	NewBuf func() Buf
+	Buf    func(p unsafe.Pointer) Buf
+	// RegisterWatch makes f usable by Buf.Watch and returns its kind
+	// (called once per function, in the same order every time).
+	RegisterWatch func(f WatchFunc) WatchKind
 	// AllocHeader and FreeHeader manage the off-heap header memory.
 	AllocHeader func(n uintptr) unsafe.Pointer
 	FreeHeader  func(p unsafe.Pointer)
@@ -137,6 +156,10 @@ type Env struct {
 	// CallEvent calls void (*fn)(struct bufferevent *, short, void *) with
 	// errno set to errno first (errno < 0: leave errno alone).
 	CallEvent func(fn, bev unsafe.Pointer, what int16, arg unsafe.Pointer, errno int32)
+	// CallFilter calls a bufferevent_filter_cb; CallFree calls a filter
+	// context's void (*)(void *) destructor.
+	CallFilter func(fn unsafe.Pointer, src, dst Buf, limit, mode int, ctx unsafe.Pointer) int
+	CallFree   func(fn, ctx unsafe.Pointer)
 	// Lock and Unlock take and release a bufferevent lock (recursive);
 	// AllocLock returns a new one or nil when threading is off; FreeLock
 	// releases it. Nil functions mean no locking at all.
@@ -165,8 +188,17 @@ var (
 	fnFinalize                  unsafe.Pointer
 )
 
+// The kinds of the deferred callback and of the buffer watchers, set by
+// Setup.
+var (
+	deferredKind                          uint32
+	watchOutSock, watchInWM, watchOutPair WatchKind
+	watchFiltIn, watchFiltOut             WatchKind
+)
+
 // Setup installs the environment. It must run once before any bufferevent
-// is created (the C ABI layer's init, or a test's TestMain).
+// is created (the engine's start, or a test's setup), and registers the
+// package's functions, always in the same order.
 func Setup(e *Env) {
 	env = e
 	fnSockRead = e.Loop.RegisterCallback(sockReadCB)
@@ -174,6 +206,12 @@ func Setup(e *Env) {
 	fnTimeoutRead = e.Loop.RegisterCallback(genericReadTimeoutCB)
 	fnTimeoutWrt = e.Loop.RegisterCallback(genericWriteTimeoutCB)
 	fnFinalize = e.Loop.RegisterCallback(finalizeCB)
+	deferredKind = e.Loop.RegisterDeferred(runDeferredCB)
+	watchOutSock = e.RegisterWatch(sockOutWatch)
+	watchInWM = e.RegisterWatch(inWMWatch)
+	watchOutPair = e.RegisterWatch(pairOutWatch)
+	watchFiltIn = e.RegisterWatch(filterInWatch)
+	watchFiltOut = e.RegisterWatch(filterOutWatch)
 	installLayerCallbacks()
 }
 

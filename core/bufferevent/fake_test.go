@@ -31,13 +31,16 @@ type fakeLoop struct {
 	nfn      int
 	fns      map[unsafe.Pointer]loop.GoCallback
 	evs      map[*loop.Event]*fev
+	dkinds   []func(unsafe.Pointer)
+	defs     map[unsafe.Pointer]*fakeDeferred
 	deferred []*fakeDeferred
 	finals   []func()
 	npri     int
 }
 
 func newFakeLoop() *fakeLoop {
-	return &fakeLoop{fns: map[unsafe.Pointer]loop.GoCallback{}, evs: map[*loop.Event]*fev{}, npri: 1}
+	return &fakeLoop{fns: map[unsafe.Pointer]loop.GoCallback{}, evs: map[*loop.Event]*fev{},
+		defs: map[unsafe.Pointer]*fakeDeferred{}, npri: 1}
 }
 
 func (l *fakeLoop) RegisterCallback(f loop.GoCallback) unsafe.Pointer {
@@ -108,14 +111,27 @@ func (l *fakeLoop) NPriorities(unsafe.Pointer) int { return l.npri }
 
 type fakeDeferred struct {
 	l      *fakeLoop
-	fn     func()
+	p      unsafe.Pointer // the name NewDeferred gave it
+	kind   uint32
+	arg    unsafe.Pointer
 	queued bool
 	freed  bool
 }
 
-func (l *fakeLoop) NewDeferred(pri int, fn func()) Deferred {
-	return &fakeDeferred{l: l, fn: fn}
+func (l *fakeLoop) RegisterDeferred(f func(unsafe.Pointer)) uint32 {
+	l.dkinds = append(l.dkinds, f)
+	return uint32(len(l.dkinds) - 1)
 }
+
+func (l *fakeLoop) NewDeferred(pri int, kind uint32, arg unsafe.Pointer) unsafe.Pointer {
+	d := &fakeDeferred{l: l, p: mem.Alloc(1), kind: kind, arg: arg}
+	l.defs[d.p] = d
+	return d.p
+}
+
+func (l *fakeLoop) Deferred(p unsafe.Pointer) Deferred { return l.defs[p] }
+
+func (d *fakeDeferred) run() { d.l.dkinds[d.kind](d.arg) }
 
 func (d *fakeDeferred) Schedule(unsafe.Pointer) bool {
 	if d.queued {
@@ -149,6 +165,8 @@ func (d *fakeDeferred) Free() {
 		panic("freeing a queued deferred callback")
 	}
 	d.freed = true
+	delete(d.l.defs, d.p)
+	mem.Free(d.p)
 }
 
 func (l *fakeLoop) Finalize(ev *loop.Event, also []*loop.Event, fn, arg unsafe.Pointer) {
@@ -256,7 +274,7 @@ func (l *fakeLoop) runOnce(block bool) {
 			continue
 		}
 		d.queued = false
-		d.fn()
+		d.run()
 	}
 	fs := l.finals
 	l.finals = nil
@@ -275,11 +293,18 @@ func (l *fakeLoop) dispatch(limit time.Duration) {
 // ---- buffers ------------------------------------------------------------
 
 type fakeWatch struct {
-	f  func(int, int, int)
-	on bool
+	kind WatchKind
+	arg  unsafe.Pointer
+	on   bool
 }
 
-func (w *fakeWatch) SetEnabled(on bool) { w.on = on }
+// The watch functions the package registered (Env.RegisterWatch).
+var watchFns []WatchFunc
+
+func registerFakeWatch(f WatchFunc) WatchKind {
+	watchFns = append(watchFns, f)
+	return WatchKind(len(watchFns) - 1)
+}
 
 type fakeBuf struct {
 	p           unsafe.Pointer
@@ -318,7 +343,7 @@ func (b *fakeBuf) Unfreeze(start bool) {
 func (b *fakeBuf) notify(orig, added, deleted int) {
 	for i := len(b.watches) - 1; i >= 0; i-- {
 		if w := b.watches[i]; w.on {
-			w.f(orig, added, deleted)
+			watchFns[w.kind](w.arg, orig, added, deleted)
 		}
 	}
 }
@@ -384,11 +409,23 @@ func (b *fakeBuf) WriteFd(fd, atmost int) (int, unix.Errno) {
 	return w, 0
 }
 
-func (b *fakeBuf) Watch(f func(int, int, int), _ bool) Watch {
-	w := &fakeWatch{f: f, on: true}
+// A watch's name is the address of its place in watchNames.
+var (
+	watchNames [1 << 12]byte
+	watchByPtr = map[unsafe.Pointer]*fakeWatch{}
+	watchNext  int
+)
+
+func (b *fakeBuf) Watch(kind WatchKind, arg unsafe.Pointer, _ bool) unsafe.Pointer {
+	w := &fakeWatch{kind: kind, arg: arg, on: true}
 	b.watches = append(b.watches, w)
-	return w
+	p := unsafe.Pointer(&watchNames[watchNext%len(watchNames)])
+	watchNext++
+	watchByPtr[p] = w
+	return p
 }
+
+func (b *fakeBuf) SetWatchEnabled(w unsafe.Pointer, on bool) { watchByPtr[w].on = on }
 
 func (b *fakeBuf) SetDrainsToFd()               {}
 func (b *fakeBuf) EnableLocking(unsafe.Pointer) {}
@@ -427,15 +464,50 @@ func regEvent(f func(bev unsafe.Pointer, what int16, errno int32)) unsafe.Pointe
 	return p
 }
 
+// Filters: the tests' filter functions stand in for C function pointers.
+type filterFn func(src, dst Buf, limit, mode int) int
+
+var (
+	filterFns = map[unsafe.Pointer]filterFn{}
+	freeFns   = map[unsafe.Pointer]func(){}
+)
+
+func regFilter(f filterFn) unsafe.Pointer {
+	if f == nil {
+		return nil
+	}
+	p := unsafe.Pointer(&fnSlots[userNext])
+	userNext++
+	filterFns[p] = f
+	return p
+}
+
+func regFree(f func()) unsafe.Pointer {
+	if f == nil {
+		return nil
+	}
+	p := unsafe.Pointer(&fnSlots[userNext])
+	userNext++
+	freeFns[p] = f
+	return p
+}
+
 var fl *fakeLoop
 
 func setupFake() {
 	fl = newFakeLoop()
+	watchFns = nil
 	Setup(&Env{
-		Loop:        fl,
-		NewBuf:      newFakeBuf,
-		AllocHeader: mem.Alloc,
-		FreeHeader:  mem.Free,
+		Loop:          fl,
+		NewBuf:        newFakeBuf,
+		Buf:           func(p unsafe.Pointer) Buf { return bufs[p] },
+		RegisterWatch: registerFakeWatch,
+		AllocHeader:   mem.Alloc,
+		FreeHeader:    mem.Free,
+		CallFilter: func(fn unsafe.Pointer, src, dst Buf, limit, mode int, _ unsafe.Pointer) int {
+			return filterFns[fn](src, dst, limit, mode)
+		},
+		CallFree: func(fn, _ unsafe.Pointer) { freeFns[fn]() },
 		CallData: func(fn, bev, arg unsafe.Pointer) {
 			userFns[fn].data(bev)
 		},

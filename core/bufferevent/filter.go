@@ -18,38 +18,46 @@ const (
 	FilterError    = 2
 )
 
-// FilterFunc is a bufferevent_filter_cb: move (transformed) data from src to
-// dst, writing at most limit bytes when limit >= 0, in flush mode mode.
-// The C layer wraps the user's function pointer in one; nil is the null
-// filter, which moves data unchanged.
-type FilterFunc func(src, dst Buf, limit int, mode int) int
-
 // nullFilter moves data without copying bytes (be_null_filter).
-func nullFilter(src, dst Buf, limit int, _ int) int {
+func nullFilter(src, dst Buf, limit int) int {
 	if moveSome(src, dst, limit) >= 0 {
 		return FilterOK
 	}
 	return FilterError
 }
 
-type filterOps struct {
-	self       *BEV
+// filterOps is the filter kind.
+type filterOps struct{}
+
+// filterState is a filter's part of a bufferevent. The filters are the
+// program's bufferevent_filter_cb functions (called through
+// Env.CallFilter; nil is the null filter, which moves data unchanged), the
+// context and its destructor its own too.
+type filterState struct {
 	underlying *BEV
-	inWatch    Watch // re-reads the underlying when the user drains under the mark
-	outWatch   Watch // runs the output filter when the user writes
-	input      FilterFunc
-	output     FilterFunc
-	freeCtx    func()
+	inWatch    unsafe.Pointer // re-reads the underlying when the user drains under the mark
+	outWatch   unsafe.Pointer // runs the output filter when the user writes
+	input      unsafe.Pointer
+	output     unsafe.Pointer
+	freeCtx    unsafe.Pointer
+	ctx        unsafe.Pointer
 }
 
-func (*filterOps) Kind() string { return "filter" }
+func (filterOps) Kind() string { return "filter" }
 
-func filterOf(b *BEV) *filterOps {
-	if b == nil {
+func filterOf(b *BEV) *filterState {
+	if b == nil || b.h.Kind != kindFilter {
 		return nil
 	}
-	f, _ := b.ops.(*filterOps)
-	return f
+	return &b.filt
+}
+
+// runFilter runs fn (nil: the null filter) from src to dst.
+func (f *filterState) runFilter(fn unsafe.Pointer, src, dst Buf, limit, mode int) int {
+	if fn == nil {
+		return nullFilter(src, dst, limit)
+	}
+	return env.CallFilter(fn, src, dst, limit, mode, f.ctx)
 }
 
 // The values stored as the underlying's callbacks while a filter sits on
@@ -92,8 +100,9 @@ func installLayerCallbacks() {
 
 // SetCInputFilter records that the filter's input filter is the C function
 // fn with context ctx, which capi then calls itself when the underlying
-// reads (see capi/bufferevent_sock.c); the Go path keeps using the
-// FilterFunc given to NewFilter.
+// reads (see capi/bufferevent_cb.c); fn is the same function the Go path
+// calls through Env.CallFilter, or libevent's null filter, which the Go
+// path runs as nullFilter.
 func (b *BEV) SetCInputFilter(fn, ctx unsafe.Pointer) {
 	if filterOf(b) == nil || fn == nil {
 		return
@@ -118,8 +127,8 @@ func (b *BEV) FilterAfterRead() {
 	}
 	b.Lock()
 	b.inbufWMCheck()
-	if f.underlying.in.Len() > 0 && f.readFull(FlushNormal) {
-		f.inWatch.SetEnabled(true)
+	if f.underlying.in().Len() > 0 && b.filterReadFull(FlushNormal) {
+		b.in().SetWatchEnabled(f.inWatch, true)
 	}
 	b.Unlock()
 }
@@ -133,28 +142,24 @@ func CallEvent(fn, bev unsafe.Pointer, what int16, arg unsafe.Pointer, errno int
 	env.CallEvent(fn, bev, what, arg, errno)
 }
 
-// NewFilter is bufferevent_filter_new. freeCtx (may be nil) runs when the
-// filter is destroyed.
-func NewFilter(u *BEV, input, output FilterFunc, options int, freeCtx func()) *BEV {
+// NewFilter is bufferevent_filter_new: input and output are the program's
+// filter functions (nil: the null filter), freeCtx (may be nil) runs with
+// ctx when the filter is destroyed.
+func NewFilter(u *BEV, input, output unsafe.Pointer, options int, freeCtx, ctx unsafe.Pointer) *BEV {
 	if u == nil {
 		return nil
 	}
-	if _, ok := u.in.(ChainMover); !ok && (input == nil || output == nil) {
+	if _, ok := u.in().(ChainMover); !ok && (input == nil || output == nil) {
 		warn("bufferevent_filter_new: evbuffers cannot move chains")
 		return nil
 	}
-	if input == nil {
-		input = nullFilter
-	}
-	if output == nil {
-		output = nullFilter
-	}
-	f := &filterOps{underlying: u, input: input, output: output, freeCtx: freeCtx}
-	b := newCommon(u.h.EvBase, f, options&^OptThreadsafe)
+	b := newCommon(u.h.EvBase, kindFilter, options&^OptThreadsafe)
 	if b == nil {
 		return nil
 	}
-	f.self = b
+	f := &b.filt
+	f.underlying, f.input, f.output, f.freeCtx, f.ctx = u, input, output, freeCtx, ctx
+	in, out := b.in(), b.out()
 	if options&OptThreadsafe != 0 && env.AllocLock != nil {
 		// libevent gives a thread-safe filter a lock of its own (its
 		// attempt to share the underlying's runs before the underlying
@@ -163,23 +168,19 @@ func NewFilter(u *BEV, input, output FilterFunc, options int, freeCtx func()) *B
 		if lk := env.AllocLock(); lk != nil {
 			b.h.Lock = lk
 			b.ownLock = true
-			b.in.EnableLocking(lk)
-			b.out.EnableLocking(lk)
+			in.EnableLocking(lk)
+			out.EnableLocking(lk)
 		}
 	}
 	u.Lock()
 	u.h.ReadCB, u.h.WriteCB, u.h.ErrorCB, u.h.CBArg = fnFiltRead, fnFiltWrite, fnFiltEvent, b.Pointer()
 	u.Unlock()
 
-	f.inWatch = b.in.Watch(func(_, _, _ int) { f.inbufChanged() }, false)
-	f.inWatch.SetEnabled(false)
-	f.outWatch = b.out.Watch(func(_, added, _ int) {
-		if added > 0 {
-			b.IncrefAndLock()
-			f.processOutput(FlushNormal)
-			b.DecrefAndUnlock()
-		}
-	}, false)
+	f.inWatch = in.Watch(watchFiltIn, b.Pointer(), false)
+	if f.inWatch != nil {
+		in.SetWatchEnabled(f.inWatch, false)
+	}
+	f.outWatch = out.Watch(watchFiltOut, b.Pointer(), false)
 	b.InitGenericTimeouts()
 	u.IncrefLocked()
 	u.Enable(EvRead | EvWrite)
@@ -188,38 +189,58 @@ func NewFilter(u *BEV, input, output FilterFunc, options int, freeCtx func()) *B
 	return b
 }
 
-// underlyingWriteFull: in normal mode the output filter stops at the
+// filterInWatch re-reads the underlying once the user drained the filter's
+// input under its mark (arg: the filter's header).
+func filterInWatch(arg unsafe.Pointer, _, _, _ int) {
+	if b := FromPointer(arg); filterOf(b) != nil {
+		b.filterInbufChanged()
+	}
+}
+
+// filterOutWatch runs the output filter when the user writes.
+func filterOutWatch(arg unsafe.Pointer, _, added, _ int) {
+	b := FromPointer(arg)
+	if filterOf(b) == nil || added <= 0 {
+		return
+	}
+	b.IncrefAndLock()
+	b.filterProcessOutput(FlushNormal)
+	b.DecrefAndUnlock()
+}
+
+// filterUnderlyingWriteFull: in normal mode the output filter stops at the
 // underlying's write high watermark.
-func (f *filterOps) underlyingWriteFull(mode int) bool {
-	u := f.underlying
+func (b *BEV) filterUnderlyingWriteFull(mode int) bool {
+	u := b.filt.underlying
 	return mode == FlushNormal && u.h.WmWrite.High != 0 &&
-		uintptr(u.out.Len()) >= u.h.WmWrite.High
+		uintptr(u.out().Len()) >= u.h.WmWrite.High
 }
 
-// readFull: in normal mode the input filter stops at our read high mark.
-func (f *filterOps) readFull(mode int) bool {
-	b := f.self
+// filterReadFull: in normal mode the input filter stops at our read high
+// mark.
+func (b *BEV) filterReadFull(mode int) bool {
 	return mode == FlushNormal && b.h.WmRead.High != 0 &&
-		uintptr(b.in.Len()) >= b.h.WmRead.High
+		uintptr(b.in().Len()) >= b.h.WmRead.High
 }
 
-// processInput runs the input filter while it makes progress and there is
+// filterProcessInput runs the input filter while it makes progress and there is
 // room; processed reports whether any call returned BEV_OK.
-func (f *filterOps) processInput(mode int) (res int, processed bool) {
-	b, u := f.self, f.underlying
-	if mode == FlushNormal && (b.h.Enabled&EvRead == 0 || f.readFull(mode)) {
+func (b *BEV) filterProcessInput(mode int) (res int, processed bool) {
+	f := &b.filt
+	if mode == FlushNormal && (b.h.Enabled&EvRead == 0 || b.filterReadFull(mode)) {
 		return FilterOK, false
 	}
+	src, dst := f.underlying.in(), b.in()
 	for {
 		limit := -1
 		if mode == FlushNormal && b.h.WmRead.High != 0 {
-			limit = int(b.h.WmRead.High) - b.in.Len()
+			limit = int(b.h.WmRead.High) - dst.Len()
 		}
-		res = f.input(u.in, b.in, limit, mode)
+		res = f.runFilter(f.input, src, dst, limit, mode)
 		if res == FilterOK {
 			processed = true
 		}
-		if res != FilterOK || b.h.Enabled&EvRead == 0 || u.in.Len() == 0 || f.readFull(mode) {
+		if res != FilterOK || b.h.Enabled&EvRead == 0 || src.Len() == 0 || b.filterReadFull(mode) {
 			break
 		}
 	}
@@ -229,74 +250,75 @@ func (f *filterOps) processInput(mode int) (res int, processed bool) {
 	return res, processed
 }
 
-// processOutput runs the output filter while it makes progress, the user
+// filterProcessOutput runs the output filter while it makes progress, the user
 // keeps writing and the underlying has room; the write callback runs after
 // each productive round, and may add more.
-func (f *filterOps) processOutput(mode int) (res int, processed bool) {
-	b, u := f.self, f.underlying
+func (b *BEV) filterProcessOutput(mode int) (res int, processed bool) {
+	f := &b.filt
+	u := f.underlying
+	src, dst := b.out(), u.out()
 	res = FilterOK
-	if mode == FlushNormal && (b.h.Enabled&EvWrite == 0 || f.underlyingWriteFull(mode) ||
-		b.out.Len() == 0) {
+	if mode == FlushNormal && (b.h.Enabled&EvWrite == 0 || b.filterUnderlyingWriteFull(mode) ||
+		src.Len() == 0) {
 		return res, false
 	}
 	// What the filter drains must not re-enter this function.
-	f.outWatch.SetEnabled(false)
+	src.SetWatchEnabled(f.outWatch, false)
 	for again := true; again; {
 		again = false
 		round := false
 		for {
 			limit := -1
 			if mode == FlushNormal && u.h.WmWrite.High != 0 {
-				limit = int(u.h.WmWrite.High) - u.out.Len()
+				limit = int(u.h.WmWrite.High) - dst.Len()
 			}
-			res = f.output(b.out, u.out, limit, mode)
+			res = f.runFilter(f.output, src, dst, limit, mode)
 			if res == FilterOK {
 				round, processed = true, true
 			}
-			if res != FilterOK || b.h.Enabled&EvWrite == 0 || b.out.Len() == 0 ||
-				f.underlyingWriteFull(mode) {
+			if res != FilterOK || b.h.Enabled&EvWrite == 0 || src.Len() == 0 ||
+				b.filterUnderlyingWriteFull(mode) {
 				break
 			}
 		}
 		if round {
 			b.TriggerNolock(EvWrite, 0)
-			again = res == FilterOK && b.h.Enabled&EvWrite != 0 && b.out.Len() > 0 &&
-				!f.underlyingWriteFull(mode)
+			again = res == FilterOK && b.h.Enabled&EvWrite != 0 && src.Len() > 0 &&
+				!b.filterUnderlyingWriteFull(mode)
 		}
 	}
-	f.outWatch.SetEnabled(true)
+	src.SetWatchEnabled(f.outWatch, true)
 	if processed {
 		b.resetWriteTimeout()
 	}
 	return res, processed
 }
 
-// readNolock is what the underlying's read callback does for the filter.
-func (f *filterOps) readNolock() {
-	b := f.self
+// filterReadNolock is what the underlying's read callback does for the
+// filter.
+func (b *BEV) filterReadNolock() {
 	// Another thread may have dropped the last reference already.
 	if b.h.Refcnt <= 0 {
 		return
 	}
 	// libevent 2.1.12 never records an EOF from below, so input is always
 	// filtered in normal mode here.
-	if _, processed := f.processInput(FlushNormal); processed {
+	if _, processed := b.filterProcessInput(FlushNormal); processed {
 		b.TriggerNolock(EvRead, 0)
-		if f.underlying.in.Len() > 0 && f.readFull(FlushNormal) {
+		if b.filt.underlying.in().Len() > 0 && b.filterReadFull(FlushNormal) {
 			// Data is stuck below our high mark: look again once the
 			// user drains our input.
-			f.inWatch.SetEnabled(true)
+			b.in().SetWatchEnabled(b.filt.inWatch, true)
 		}
 	}
 }
 
-func (f *filterOps) inbufChanged() {
-	b := f.self
+func (b *BEV) filterInbufChanged() {
 	b.Lock()
-	if !f.readFull(FlushNormal) {
-		f.inWatch.SetEnabled(false)
-		if f.underlying.in.Len() > 0 {
-			f.readNolock()
+	if !b.filterReadFull(FlushNormal) {
+		b.in().SetWatchEnabled(b.filt.inWatch, false)
+		if b.filt.underlying.in().Len() > 0 {
+			b.filterReadNolock()
 		}
 	}
 	b.Unlock()
@@ -304,24 +326,22 @@ func (f *filterOps) inbufChanged() {
 
 func filterReadCB(arg unsafe.Pointer) {
 	b := FromPointer(arg)
-	f := filterOf(b)
-	if f == nil {
+	if filterOf(b) == nil {
 		return
 	}
 	b.Lock()
-	f.readNolock()
+	b.filterReadNolock()
 	b.Unlock()
 }
 
 func filterWriteCB(arg unsafe.Pointer) {
 	b := FromPointer(arg)
-	f := filterOf(b)
-	if f == nil {
+	if filterOf(b) == nil {
 		return
 	}
 	b.Lock()
 	if b.h.Refcnt > 0 {
-		f.processOutput(FlushNormal)
+		b.filterProcessOutput(FlushNormal)
 	}
 	b.Unlock()
 }
@@ -339,33 +359,33 @@ func filterEventCB(what int16, arg unsafe.Pointer, errno int32) {
 	b.Unlock()
 }
 
-func (f *filterOps) Enable(b *BEV, what int16) int {
+func (filterOps) Enable(b *BEV, what int16) int {
 	if what&EvWrite != 0 {
 		b.resetWriteTimeout()
 	}
 	if what&EvRead != 0 {
 		b.resetReadTimeout()
-		f.underlying.UnsuspendRead(SuspendFilt)
+		b.filt.underlying.UnsuspendRead(SuspendFilt)
 	}
 	return 0
 }
 
-func (f *filterOps) Disable(b *BEV, what int16) int {
+func (filterOps) Disable(b *BEV, what int16) int {
 	if what&EvWrite != 0 {
 		env.Loop.Del(&b.h.EvWrite)
 	}
 	if what&EvRead != 0 {
 		env.Loop.Del(&b.h.EvRead)
-		f.underlying.SuspendRead(SuspendFilt)
+		b.filt.underlying.SuspendRead(SuspendFilt)
 	}
 	return 0
 }
 
 // Unlink frees the underlying under BEV_OPT_CLOSE_ON_FREE, or else gives
 // it back its freedom (no more hooks, reading no longer held off).
-func (f *filterOps) Unlink(b *BEV) {
-	u := f.underlying
-	if b.options&OptCloseOnFree != 0 {
+func (filterOps) Unlink(b *BEV) {
+	u := b.filt.underlying
+	if b.options()&OptCloseOnFree != 0 {
 		// Our own reference goes at finalization; this frees the user's.
 		if u.h.Refcnt < 2 {
 			warn("BEV_OPT_CLOSE_ON_FREE set on an bufferevent with too few references")
@@ -386,31 +406,32 @@ func (f *filterOps) Unlink(b *BEV) {
 // filter held on the underlying (libevent does that last of all, after the
 // memory is gone; nothing after this point touches the underlying, and the
 // filter never shares its lock with it).
-func (f *filterOps) Destruct(*BEV) {
+func (filterOps) Destruct(b *BEV) {
+	f := &b.filt
 	if f.freeCtx != nil {
-		f.freeCtx()
+		env.CallFree(f.freeCtx, f.ctx)
 	}
 	if u := f.underlying; u != nil {
 		u.Decref()
 	}
 }
 
-func (*filterOps) AdjTimeouts(b *BEV) int { return b.AdjGenericTimeouts() }
+func (filterOps) AdjTimeouts(b *BEV) int { return b.AdjGenericTimeouts() }
 
 // Flush pushes both filters in the given mode and then flushes the
 // underlying; it reports 1 if a filter made progress.
-func (f *filterOps) Flush(b *BEV, iotype int16, mode int) int {
+func (filterOps) Flush(b *BEV, iotype int16, mode int) int {
 	b.IncrefAndLock()
 	processed := false
 	if iotype&EvRead != 0 {
-		_, p := f.processInput(mode)
+		_, p := b.filterProcessInput(mode)
 		processed = processed || p
 	}
 	if iotype&EvWrite != 0 {
-		_, p := f.processOutput(mode)
+		_, p := b.filterProcessOutput(mode)
 		processed = processed || p
 	}
-	f.underlying.Flush(iotype, mode)
+	b.filt.underlying.Flush(iotype, mode)
 	b.DecrefAndUnlock()
 	if processed {
 		return 1
@@ -418,13 +439,14 @@ func (f *filterOps) Flush(b *BEV, iotype int16, mode int) int {
 	return 0
 }
 
-func (f *filterOps) Ctrl(b *BEV, op int, d *CtrlData) int {
+func (filterOps) Ctrl(b *BEV, op int, d *CtrlData) int {
+	u := b.filt.underlying
 	switch op {
 	case CtrlGetUnderlying:
-		d.Ptr = f.underlying.Pointer()
+		d.Ptr = u.Pointer()
 		return 0
 	case CtrlSetFD, CtrlGetFD:
-		return f.underlying.ops.Ctrl(f.underlying, op, d)
+		return u.ops().Ctrl(u, op, d)
 	}
 	return -1
 }

@@ -40,7 +40,7 @@ func fours(src, dst Buf, limit, mode int) int {
 
 func TestFilterNeedMoreAndTransform(t *testing.T) {
 	a, b := NewPair(nil, 0)
-	f := NewFilter(a, fours, upper, 0, nil)
+	f := NewFilter(a, regFilter(fours), regFilter(upper), 0, nil, nil)
 	if f == nil {
 		t.Fatal("NewFilter failed")
 	}
@@ -60,13 +60,13 @@ func TestFilterNeedMoreAndTransform(t *testing.T) {
 	}
 	write(b, []byte("12"))
 	fl.dispatch(time.Second)
-	if fReads != 0 || len(atF) != 0 || a.in.Len() != 2 {
-		t.Fatalf("the input filter emitted early: reads %d got %q below %d", fReads, atF, a.in.Len())
+	if fReads != 0 || len(atF) != 0 || a.in().Len() != 2 {
+		t.Fatalf("the input filter emitted early: reads %d got %q below %d", fReads, atF, a.in().Len())
 	}
 	write(b, []byte("345"))
 	fl.dispatch(time.Second)
-	if string(atF) != "1234" || a.in.Len() != 1 {
-		t.Fatalf("f got %q with %d left below, want 1234 and 1", atF, a.in.Len())
+	if string(atF) != "1234" || a.in().Len() != 1 {
+		t.Fatalf("f got %q with %d left below, want 1234 and 1", atF, a.in().Len())
 	}
 	// Flushing the input hands over the partial group.
 	if r := f.Flush(EvRead, FlushFlush); r != 1 {
@@ -91,8 +91,8 @@ func TestFilterNeedMoreAndTransform(t *testing.T) {
 func TestFilterStackedFlushAndClose(t *testing.T) {
 	a, b := NewPair(nil, 0)
 	freed := 0
-	f1 := NewFilter(a, nil, fours, OptCloseOnFree, func() { freed++ })
-	f2 := NewFilter(f1, nil, upper, OptCloseOnFree, func() { freed++ })
+	f1 := NewFilter(a, nil, regFilter(fours), OptCloseOnFree, regFree(func() { freed++ }), nil)
+	f2 := NewFilter(f1, nil, regFilter(upper), OptCloseOnFree, regFree(func() { freed++ }), nil)
 	var atB, atF2 []byte
 	var bEvents, f2Events []int16
 	setcb(b, func() { atB = append(atB, take(b)...) }, nil, func(w int16) { bEvents = append(bEvents, w) })
@@ -137,12 +137,12 @@ func TestFilterWatermarks(t *testing.T) {
 	// data under the mark while more waits below stalls in libevent, and
 	// so here.
 	a, b := NewPair(nil, 0)
-	f := NewFilter(a, nil, nil, OptDeferCallbacks, nil)
+	f := NewFilter(a, nil, nil, OptDeferCallbacks, nil, nil)
 	f.SetWatermark(EvRead, 0, 10)
 	var got []byte
 	over := 0
 	setcb(f, func() {
-		if f.in.Len() > 10 {
+		if f.in().Len() > 10 {
 			over++
 		}
 		// Take a little from a full buffer (the rest must keep
@@ -171,8 +171,8 @@ func TestFilterWatermarks(t *testing.T) {
 	a.SetWatermark(EvWrite, 0, 16)
 	b.Disable(EvRead)
 	write(f, pattern(100))
-	if a.out.Len() > 16 {
-		t.Fatalf("output filter overfilled the underlying: %d bytes", a.out.Len())
+	if a.out().Len() > 16 {
+		t.Fatalf("output filter overfilled the underlying: %d bytes", a.out().Len())
 	}
 	f.Free()
 	a.Free()

@@ -2,9 +2,9 @@ package bufferevent
 
 import (
 	"structs"
+	"sync/atomic"
 	"unsafe"
 
-	"goevent/core/handle"
 	"goevent/core/loop"
 )
 
@@ -97,7 +97,8 @@ type Header struct {
 	// that a socket bufferevent's common reads and writes run in C without
 	// entering Go (see capi/bufferevent.c).
 	Lock           unsafe.Pointer // 392: the bufferevent's lock, nil if none
-	Handle         uint64         // 400: index of the Go-side BEV
+	Magic          uint32         // 400: bevMagic while the bufferevent lives
+	Kind           uint32         // 404: kind* (socket, pair, filter)
 	Options        int32          // 408: BEV_OPT_* given at creation
 	Refcnt         int32          // 412: references (libevent's refcnt)
 	ReadSuspended  uint16         // 416: BEV_SUSPEND_* holding reading off
@@ -146,7 +147,8 @@ const (
 // Private-area offsets, pinned by a test and mirrored in C.
 const (
 	OffLock           = 392
-	OffHandle         = 400
+	OffMagic          = 400
+	OffKind           = 404
 	OffOptions        = 408
 	OffRefcnt         = 412
 	OffReadSuspended  = 416
@@ -173,18 +175,27 @@ func (b *BEV) setConnecting(on bool) {
 	}
 }
 
-// handles maps the integer handle in each Header to its BEV: C holds
-// integer handles, never Go pointers.
-var handles handle.Table[*BEV]
+// bevMagic marks a live bufferevent's header.
+const bevMagic = 0x67656265
+
+// The kinds (Header.Kind); ops gives each one's Ops.
+const (
+	kindSocket uint32 = iota + 1
+	kindPair
+	kindFilter
+)
 
 // FromPointer returns the bufferevent behind a struct bufferevent * made by
-// this package, or nil.
+// this package, or nil. The BEV follows the header in the same block.
 func FromPointer(p unsafe.Pointer) *BEV {
-	if p == nil {
+	if p == nil || (*Header)(p).Magic != bevMagic {
 		return nil
 	}
-	return handles.Get((*Header)(p).Handle)
+	return (*BEV)(unsafe.Add(p, HeaderSize))
 }
 
+// live counts the bufferevents that exist.
+var live atomic.Int64
+
 // Live reports how many bufferevents exist (tests use it to prove frees).
-func Live() int { return handles.Len() }
+func Live() int { return int(live.Load()) }

@@ -36,25 +36,25 @@ func moveSome(src, dst Buf, n int) int {
 	return src.(ChainMover).RemoveBuffer(dst, n)
 }
 
-// pairOps is the pair kind; each end has its own value, which holds the
-// end's link to its partner (the ops value is per bufferevent, so no
-// kind-specific field is needed in BEV).
-type pairOps struct {
+// pairOps is the pair kind.
+type pairOps struct{}
+
+// pairState is a pair end's part of a bufferevent: its link to its partner.
+type pairState struct {
 	partner *BEV
 	// unlinked remembers the partner after the link was cut, so that the
 	// shared lock's ownership can move to it in Destruct.
 	unlinked *BEV
-	outWatch Watch
+	outWatch unsafe.Pointer
 }
 
-func (*pairOps) Kind() string { return "pair" }
+func (pairOps) Kind() string { return "pair" }
 
-func pairOf(b *BEV) *pairOps {
-	if b == nil {
+func pairOf(b *BEV) *pairState {
+	if b == nil || b.h.Kind != kindPair {
 		return nil
 	}
-	p, _ := b.ops.(*pairOps)
-	return p
+	return &b.pair
 }
 
 // NewPair is bufferevent_pair_new. With OptThreadsafe both ends share one
@@ -74,38 +74,45 @@ func NewPair(base unsafe.Pointer, options int) (*BEV, *BEV) {
 		lk := b1.h.Lock
 		b2.h.Lock = lk
 		b2.ownLock = false
-		b2.in.EnableLocking(lk)
-		b2.out.EnableLocking(lk)
+		b2.in().EnableLocking(lk)
+		b2.out().EnableLocking(lk)
 	}
 	pairOf(b1).partner = b2
 	pairOf(b2).partner = b1
 	b1.h.Partner, b2.h.Partner = b2.Pointer(), b1.Pointer()
 	// Outside a transfer the user may only take from the input and only
 	// add to the output, as with sockets.
-	for _, b := range []*BEV{b1, b2} {
-		b.in.Freeze(false)
-		b.out.Freeze(true)
+	for _, b := range [2]*BEV{b1, b2} {
+		b.in().Freeze(false)
+		b.out().Freeze(true)
 	}
 	return b1, b2
 }
 
 func newPairEnd(base unsafe.Pointer, options int) *BEV {
-	p := &pairOps{}
-	b := newCommon(base, p, options)
+	b := newCommon(base, kindPair, options)
 	if b == nil {
 		return nil
 	}
-	if _, ok := b.in.(ChainMover); !ok {
+	if _, ok := b.in().(ChainMover); !ok {
 		warn("bufferevent_pair_new: evbuffers cannot move chains")
 		b.Free()
 		return nil
 	}
-	p.outWatch = b.out.Watch(func(_, added, deleted int) { b.pairOutbufChanged(added, deleted) }, false)
-	if iw, ok := b.out.(IdleWatchBuf); ok && p.outWatch != nil {
-		iw.PairWatch(p.outWatch, b.Pointer())
+	out := b.out()
+	b.pair.outWatch = out.Watch(watchOutPair, b.Pointer(), false)
+	if iw, ok := out.(IdleWatchBuf); ok && b.pair.outWatch != nil {
+		iw.PairWatch(b.pair.outWatch, b.Pointer())
 	}
 	b.InitGenericTimeouts()
 	return b
+}
+
+// pairOutWatch is a pair end's output watcher (arg: the header).
+func pairOutWatch(arg unsafe.Pointer, _, added, deleted int) {
+	if b := FromPointer(arg); b != nil {
+		b.pairOutbufChanged(added, deleted)
+	}
 }
 
 // lockPair takes a reference and the lock of b and of its partner (one
@@ -144,24 +151,25 @@ func (b *BEV) resetWriteTimeout() {
 // watermark unless ignoreWM (a flush), then offers both ends their
 // callbacks.
 func pairTransfer(src, dst *BEV, ignoreWM bool) {
-	src.out.Unfreeze(true)
-	dst.in.Unfreeze(false)
+	sout, din := src.out(), dst.in()
+	sout.Unfreeze(true)
+	din.Unfreeze(false)
 	n := 0
-	if high := dst.h.WmRead.High; high != 0 && uintptr(dst.in.Len()) < high {
-		n = int(high - uintptr(dst.in.Len()))
-		moveSome(src.out, dst.in, n)
+	if high := dst.h.WmRead.High; high != 0 && uintptr(din.Len()) < high {
+		n = int(high - uintptr(din.Len()))
+		moveSome(sout, din, n)
 	} else if high != 0 && !ignoreWM {
 		// At or over the mark: leave the data where it is.
-		src.out.Freeze(true)
-		dst.in.Freeze(false)
+		sout.Freeze(true)
+		din.Freeze(false)
 		return
 	} else {
-		n = src.out.Len()
-		moveAll(dst.in, src.out)
+		n = sout.Len()
+		moveAll(din, sout)
 	}
 	if n != 0 {
 		dst.resetReadTimeout()
-		if dst.out.Len() > 0 {
+		if dst.out().Len() > 0 {
 			dst.resetWriteTimeout()
 		} else {
 			env.Loop.Del(&dst.h.EvWrite)
@@ -169,15 +177,15 @@ func pairTransfer(src, dst *BEV, ignoreWM bool) {
 	}
 	dst.TriggerNolock(EvRead, 0)
 	src.TriggerNolock(EvWrite, 0)
-	src.out.Freeze(true)
-	dst.in.Freeze(false)
+	sout.Freeze(true)
+	din.Freeze(false)
 }
 
 // pairWantsToTalk: src writes, dst reads and is not held off, and there is
 // something to move.
 func pairWantsToTalk(src, dst *BEV) bool {
 	return src.h.Enabled&EvWrite != 0 && dst.h.Enabled&EvRead != 0 &&
-		dst.h.ReadSuspended == 0 && src.out.Len() > 0
+		dst.h.ReadSuspended == 0 && src.out().Len() > 0
 }
 
 // pairOutbufChanged hands newly written data straight to the partner.
@@ -192,12 +200,12 @@ func (b *BEV) pairOutbufChanged(added, deleted int) {
 	unlockPair(b, partner)
 }
 
-func (p *pairOps) Enable(b *BEV, what int16) int {
+func (pairOps) Enable(b *BEV, what int16) int {
 	partner := lockPair(b)
 	if what&EvRead != 0 {
 		b.resetReadTimeout()
 	}
-	if what&EvWrite != 0 && b.out.Len() > 0 {
+	if what&EvWrite != 0 && b.out().Len() > 0 {
 		b.resetWriteTimeout()
 	}
 	// Starting to read: the partner may have data waiting; starting to
@@ -212,7 +220,7 @@ func (p *pairOps) Enable(b *BEV, what int16) int {
 	return 0
 }
 
-func (*pairOps) Disable(b *BEV, what int16) int {
+func (pairOps) Disable(b *BEV, what int16) int {
 	if what&EvRead != 0 {
 		env.Loop.Del(&b.h.EvRead)
 	}
@@ -224,7 +232,8 @@ func (*pairOps) Disable(b *BEV, what int16) int {
 
 // Unlink cuts the link both ways. libevent 2.1.12 tells the partner
 // nothing: it only finds bufferevent_pair_get_partner returning NULL.
-func (p *pairOps) Unlink(b *BEV) {
+func (pairOps) Unlink(b *BEV) {
+	p := &b.pair
 	if p.partner != nil {
 		p.unlinked = p.partner
 		pairOf(p.partner).partner = nil
@@ -236,7 +245,8 @@ func (p *pairOps) Unlink(b *BEV) {
 
 // Destruct hands the shared lock to the end that outlives this one, so the
 // lock is freed with the last end rather than under it.
-func (p *pairOps) Destruct(b *BEV) {
+func (pairOps) Destruct(b *BEV) {
+	p := &b.pair
 	if p.unlinked != nil && b.ownLock {
 		p.unlinked.ownLock = true
 		b.ownLock = false
@@ -244,12 +254,12 @@ func (p *pairOps) Destruct(b *BEV) {
 	p.unlinked = nil
 }
 
-func (*pairOps) AdjTimeouts(b *BEV) int { return b.AdjGenericTimeouts() }
+func (pairOps) AdjTimeouts(b *BEV) int { return b.AdjGenericTimeouts() }
 
 // Flush moves data regardless of watermarks; BEV_FINISHED also reports EOF
 // to the partner. BEV_NORMAL does nothing, as in libevent.
-func (p *pairOps) Flush(b *BEV, iotype int16, mode int) int {
-	if p.partner == nil {
+func (pairOps) Flush(b *BEV, iotype int16, mode int) int {
+	if b.pair.partner == nil {
 		return -1
 	}
 	if mode == FlushNormal {
@@ -276,7 +286,7 @@ func (p *pairOps) Flush(b *BEV, iotype int16, mode int) int {
 	return 0
 }
 
-func (*pairOps) Ctrl(*BEV, int, *CtrlData) int { return -1 }
+func (pairOps) Ctrl(*BEV, int, *CtrlData) int { return -1 }
 
 // Partner is bufferevent_pair_get_partner: nil for a bufferevent that is
 // not a pair end, or whose partner is gone.

@@ -130,7 +130,7 @@ func TestPairTransfer(t *testing.T) {
 	if a == nil || b == nil {
 		t.Fatal("NewPair failed")
 	}
-	if a.options&OptDeferCallbacks == 0 || b.options&OptDeferCallbacks == 0 {
+	if a.options()&OptDeferCallbacks == 0 || b.options()&OptDeferCallbacks == 0 {
 		t.Fatal("pairs must force BEV_OPT_DEFER_CALLBACKS")
 	}
 	if a.Partner() != b || b.Partner() != a {
@@ -152,8 +152,8 @@ func TestPairTransfer(t *testing.T) {
 		writing = true
 		write(a, src[off:min(off+65536, len(src))])
 		writing = false
-		if a.out.Len() != 0 {
-			t.Fatalf("data stayed in the writer's output (%d bytes)", a.out.Len())
+		if a.out().Len() != 0 {
+			t.Fatalf("data stayed in the writer's output (%d bytes)", a.out().Len())
 		}
 		fl.runOnce(false)
 	}
@@ -176,16 +176,16 @@ func TestPairDisabledReaderAndWatermarks(t *testing.T) {
 	a, b := NewPair(nil, 0)
 	// Reading not enabled on b: nothing moves.
 	write(a, []byte("hello, world"))
-	if b.in.Len() != 0 || a.out.Len() != 12 {
-		t.Fatalf("moved to a non-reading partner: in %d out %d", b.in.Len(), a.out.Len())
+	if b.in().Len() != 0 || a.out().Len() != 12 {
+		t.Fatalf("moved to a non-reading partner: in %d out %d", b.in().Len(), a.out().Len())
 	}
 	// A high watermark of 5: enabling moves exactly 5 bytes.
 	b.SetWatermark(EvRead, 0, 5)
 	var got []byte
 	setcb(b, func() { got = append(got, take(b)...) }, nil, nil)
 	b.Enable(EvRead)
-	if b.in.Len() != 5 || a.out.Len() != 7 {
-		t.Fatalf("watermark transfer: in %d out %d, want 5 and 7", b.in.Len(), a.out.Len())
+	if b.in().Len() != 5 || a.out().Len() != 7 {
+		t.Fatalf("watermark transfer: in %d out %d, want 5 and 7", b.in().Len(), a.out().Len())
 	}
 	// Draining in the read callback lets the rest through.
 	fl.dispatch(time.Second)
@@ -219,15 +219,15 @@ func TestPairFlushAndFree(t *testing.T) {
 	if r := a.Flush(EvWrite, FlushFlush); r != 0 {
 		t.Fatalf("flush returned %d", r)
 	}
-	if b.in.Len() != 2 {
-		t.Fatalf("first flush moved %d bytes, want 2 (up to the mark)", b.in.Len())
+	if b.in().Len() != 2 {
+		t.Fatalf("first flush moved %d bytes, want 2 (up to the mark)", b.in().Len())
 	}
 	// BEV_FINISHED also tells b that a has finished writing.
 	if r := a.Flush(EvWrite, FlushFinished); r != 0 {
 		t.Fatalf("flush returned %d", r)
 	}
-	if b.in.Len() != 4 || a.out.Len() != 0 {
-		t.Fatalf("second flush: in %d out %d, want 4 and 0", b.in.Len(), a.out.Len())
+	if b.in().Len() != 4 || a.out().Len() != 0 {
+		t.Fatalf("second flush: in %d out %d, want 4 and 0", b.in().Len(), a.out().Len())
 	}
 	fl.dispatch(time.Second)
 	if len(events) != 1 || events[0] != EventEOF|EventReading {

@@ -3,7 +3,6 @@ package bufferevent
 import (
 	"math"
 	"structs"
-	"sync"
 	"time"
 	"unsafe"
 
@@ -107,17 +106,17 @@ func baseNow(base unsafe.Pointer) loop.Timeval {
 }
 
 // rateLimit is a bufferevent's rate-limiting state (struct
-// bufferevent_rate_limit).
+// bufferevent_rate_limit), off-heap like the rest of the bufferevent.
 type rateLimit struct {
+	refill loop.Event      // timer that refills the bucket
 	cfg    *TokenBucketCfg // the user's, not copied (libevent's contract)
 	limit  bucket
-	refill *loop.Event // off-heap timer that refills the bucket
 	group  *Group
+	// The group's members are linked through these.
+	gnext, gprev *BEV
 }
 
 var fnRefill, fnGroupRefill unsafe.Pointer
-
-var eventSize = unsafe.Sizeof(loop.Event{})
 
 // ensureRateLimit returns b's rate-limit state, making it (with its refill
 // timer) on first use. The caller holds b's lock.
@@ -125,19 +124,20 @@ func (b *BEV) ensureRateLimit() *rateLimit {
 	if b.rlim != nil {
 		return b.rlim
 	}
-	p := env.AllocHeader(eventSize)
+	n := unsafe.Sizeof(rateLimit{})
+	p := env.AllocHeader(n)
 	if p == nil {
 		return nil
 	}
-	clear(unsafe.Slice((*byte)(p), eventSize))
-	ev := (*loop.Event)(p)
-	if env.Loop.Assign(ev, b.h.EvBase, -1, loop.EvFinalize, fnRefill, b.Pointer()) < 0 {
+	clear(unsafe.Slice((*byte)(p), n))
+	rl := (*rateLimit)(p)
+	if env.Loop.Assign(&rl.refill, b.h.EvBase, -1, loop.EvFinalize, fnRefill, b.Pointer()) < 0 {
 		env.FreeHeader(p)
 		return nil
 	}
-	b.rlim = &rateLimit{refill: ev}
+	b.rlim = rl
 	b.h.Flags |= FlagRateLimited
-	return b.rlim
+	return rl
 }
 
 // rlimRelease runs from the finalizer: the bufferevent leaves its group and
@@ -150,9 +150,9 @@ func (b *BEV) rlimRelease() {
 	if rl.group != nil {
 		b.removeFromGroup(false)
 	}
-	env.Loop.Del(rl.refill)
-	env.FreeHeader(unsafe.Pointer(rl.refill))
+	env.Loop.Del(&rl.refill)
 	b.rlim = nil
+	env.FreeHeader(unsafe.Pointer(rl))
 	b.h.Flags &^= FlagRateLimited
 }
 
@@ -203,7 +203,7 @@ func (b *BEV) rlimMax(write bool) int {
 			if write {
 				lim = g.limit.writeLimit
 			}
-			share = lim / int64(len(g.members))
+			share = lim / int64(g.nmembers)
 			if share < g.minShare {
 				share = g.minShare
 			}
@@ -234,10 +234,10 @@ func (b *BEV) decrementBuckets(n int, write bool) {
 		*lim -= int64(n)
 		if *lim <= 0 {
 			b.suspendDir(write, SuspendBW)
-			env.Loop.Add(rl.refill, &rl.cfg.TickTimeout)
+			env.Loop.Add(&rl.refill, &rl.cfg.TickTimeout)
 		} else if mine&SuspendBW != 0 {
 			if other&SuspendBW == 0 {
-				env.Loop.Del(rl.refill)
+				env.Loop.Del(&rl.refill)
 			}
 			b.unsuspendDir(write, SuspendBW)
 		}
@@ -327,7 +327,7 @@ func refillCB(_ int32, _ int16, arg unsafe.Pointer) {
 	}
 	if again {
 		// A bucket that went far negative needs more than one tick.
-		env.Loop.Add(rl.refill, &rl.cfg.TickTimeout)
+		env.Loop.Add(&rl.refill, &rl.cfg.TickTimeout)
 	}
 }
 
@@ -340,7 +340,7 @@ func (b *BEV) SetRateLimit(cfg *TokenBucketCfg) int {
 			rl.cfg = nil
 			b.UnsuspendRead(SuspendBW)
 			b.UnsuspendWrite(SuspendBW)
-			env.Loop.Del(rl.refill)
+			env.Loop.Del(&rl.refill)
 		}
 		return 0
 	}
@@ -355,7 +355,7 @@ func (b *BEV) SetRateLimit(cfg *TokenBucketCfg) int {
 	reinit := rl.cfg != nil
 	rl.cfg = cfg
 	rl.limit.init(cfg, now, reinit)
-	env.Loop.Del(rl.refill)
+	env.Loop.Del(&rl.refill)
 	suspended := false
 	if rl.limit.readLimit > 0 {
 		b.UnsuspendRead(SuspendBW)
@@ -370,7 +370,7 @@ func (b *BEV) SetRateLimit(cfg *TokenBucketCfg) int {
 		suspended = true
 	}
 	if suspended {
-		env.Loop.Add(rl.refill, &cfg.TickTimeout)
+		env.Loop.Add(&rl.refill, &cfg.TickTimeout)
 	}
 	return 0
 }
@@ -439,12 +439,12 @@ func (b *BEV) DecrementLimit(decr int64, write bool) int {
 	switch {
 	case old > 0 && *lim <= 0:
 		b.suspendDir(write, SuspendBW)
-		if env.Loop.Add(rl.refill, &rl.cfg.TickTimeout) < 0 {
+		if env.Loop.Add(&rl.refill, &rl.cfg.TickTimeout) < 0 {
 			r = -1
 		}
 	case old <= 0 && *lim > 0:
 		if other&SuspendBW == 0 {
-			env.Loop.Del(rl.refill)
+			env.Loop.Del(&rl.refill)
 		}
 		b.unsuspendDir(write, SuspendBW)
 	}
@@ -453,24 +453,20 @@ func (b *BEV) DecrementLimit(decr int64, write bool) int {
 
 // ---- groups ---------------------------------------------------------------
 
-// groupHeader is what a struct bufferevent_rate_limit_group * points to:
-// off-heap memory holding the group's refill timer and the handle of its
-// Go side.
-type groupHeader struct {
-	_      structs.HostLayout
-	Refill loop.Event
-	Handle uint64
-}
-
 // Group is a bufferevent_rate_limit_group: members share one bucket, each
 // allowed at most its share (but never less than minShare) per operation.
+// What C holds as a struct bufferevent_rate_limit_group * is the group
+// itself, off-heap, its refill timer first.
 type Group struct {
-	h        *groupHeader
-	handle   uint64
+	_        structs.HostLayout
+	refill   loop.Event
+	magic    uint32
+	seed     uint32
 	lk       unsafe.Pointer
 	cfg      TokenBucketCfg // a copy, as in libevent
 	limit    bucket
-	members  []*BEV
+	members  *BEV // linked through their rateLimit's gnext/gprev
+	nmembers int
 	minShare int64
 	// configuredMinShare is what the user asked for; minShare is that
 	// clipped to one tick's rates.
@@ -481,27 +477,21 @@ type Group struct {
 	pendingUnsuspendWrt  bool
 	totalRead            uint64
 	totalWritten         uint64
-	seed                 uint32
 }
 
-var groups struct {
-	sync.Mutex
-	tab  map[uint64]*Group
-	next uint64
-}
+// groupMagic marks a live group.
+const groupMagic = 0x67657267
 
 // GroupFromPointer returns the group behind a C group pointer, or nil.
 func GroupFromPointer(p unsafe.Pointer) *Group {
-	if p == nil {
+	if p == nil || (*Group)(p).magic != groupMagic {
 		return nil
 	}
-	groups.Lock()
-	defer groups.Unlock()
-	return groups.tab[(*groupHeader)(p).Handle]
+	return (*Group)(p)
 }
 
 // Pointer is the struct bufferevent_rate_limit_group * handed to C.
-func (g *Group) Pointer() unsafe.Pointer { return unsafe.Pointer(g.h) }
+func (g *Group) Pointer() unsafe.Pointer { return unsafe.Pointer(g) }
 
 func (g *Group) lock() {
 	if g.lk != nil {
@@ -521,33 +511,37 @@ func NewGroup(base unsafe.Pointer, cfg *TokenBucketCfg) *Group {
 		return nil
 	}
 	now := baseNow(base)
-	p := env.AllocHeader(unsafe.Sizeof(groupHeader{}))
+	n := unsafe.Sizeof(Group{})
+	p := env.AllocHeader(n)
 	if p == nil {
 		return nil
 	}
-	clear(unsafe.Slice((*byte)(p), unsafe.Sizeof(groupHeader{})))
-	g := &Group{h: (*groupHeader)(p), cfg: *cfg}
+	clear(unsafe.Slice((*byte)(p), n))
+	g := (*Group)(p)
+	g.cfg = *cfg
 	g.limit.init(&g.cfg, tick(now, &g.cfg), false)
-	if env.Loop.Assign(&g.h.Refill, base, -1, loop.EvPersist|loop.EvFinalize, fnGroupRefill, p) < 0 {
+	if env.Loop.Assign(&g.refill, base, -1, loop.EvPersist|loop.EvFinalize, fnGroupRefill, p) < 0 {
 		env.FreeHeader(p)
 		return nil
 	}
-	env.Loop.Add(&g.h.Refill, &g.cfg.TickTimeout)
+	env.Loop.Add(&g.refill, &g.cfg.TickTimeout)
 	if env.AllocLock != nil {
 		g.lk = env.AllocLock()
 	}
+	g.magic = groupMagic
 	g.SetMinShare(64)
 	g.seed = uint32(now.Sec+now.Usec) ^ uint32(uintptr(p))
-	groups.Lock()
-	if groups.tab == nil {
-		groups.tab = map[uint64]*Group{}
-	}
-	groups.next++
-	g.handle = groups.next
-	groups.tab[g.handle] = g
-	groups.Unlock()
-	g.h.Handle = g.handle
 	return g
+}
+
+// memberList copies the members (they may leave the group from inside a
+// callback while the caller walks them).
+func (g *Group) memberList() []*BEV {
+	ms := make([]*BEV, 0, g.nmembers)
+	for m := g.members; m != nil; m = m.rlim.gnext {
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 // SetCfg is bufferevent_rate_limit_group_set_cfg.
@@ -566,7 +560,7 @@ func (g *Group) SetCfg(cfg *TokenBucketCfg) int {
 		g.limit.writeLimit = int64(cfg.WriteMaximum)
 	}
 	if !sameTick {
-		env.Loop.Add(&g.h.Refill, &g.cfg.TickTimeout)
+		env.Loop.Add(&g.refill, &g.cfg.TickTimeout)
 	}
 	g.SetMinShare(g.configuredMinShare)
 	return 0
@@ -596,21 +590,18 @@ func (g *Group) SetMinShare(share uint64) int {
 // members pointing at freed memory.
 func (g *Group) Free() {
 	g.lock()
-	if len(g.members) != 0 {
+	if g.nmembers != 0 {
 		g.unlock()
 		warn("bufferevent_rate_limit_group_free: the group still has members")
 		return
 	}
-	env.Loop.Del(&g.h.Refill)
+	env.Loop.Del(&g.refill)
 	g.unlock()
 	if g.lk != nil && env.FreeLock != nil {
 		env.FreeLock(g.lk)
 	}
-	groups.Lock()
-	delete(groups.tab, g.handle)
-	groups.Unlock()
-	g.h.Handle = 0
-	env.FreeHeader(unsafe.Pointer(g.h))
+	g.magic = 0
+	env.FreeHeader(unsafe.Pointer(g))
 }
 
 // Limits returns the tokens in the group's buckets.
@@ -672,7 +663,7 @@ func (g *Group) tell(m, caller *BEV, write, suspend bool) {
 		return
 	}
 	if !suspend {
-		env.Loop.Add(m.rlim.refill, &loop.Timeval{})
+		env.Loop.Add(&m.rlim.refill, &loop.Timeval{})
 	}
 	// A member left running learns of the suspension from rlimMax at its
 	// next operation, as in libevent.
@@ -685,7 +676,7 @@ func (g *Group) suspend(write bool, caller *BEV) {
 	} else {
 		g.readSuspended, g.pendingUnsuspendRead = true, false
 	}
-	for _, m := range g.members {
+	for _, m := range g.memberList() {
 		g.tell(m, caller, write, true)
 	}
 }
@@ -698,13 +689,12 @@ func (g *Group) unsuspend(write bool, caller *BEV) {
 	} else {
 		g.readSuspended, g.pendingUnsuspendRead = false, false
 	}
-	n := len(g.members)
+	n := g.nmembers
 	if n == 0 {
 		return
 	}
 	start := int(g.rand() % uint32(n))
-	// Members may leave the group from inside a callback: iterate a copy.
-	ms := append([]*BEV(nil), g.members...)
+	ms := g.memberList()
 	for i := range n {
 		g.tell(ms[(start+i)%n], caller, write, false)
 	}
@@ -722,7 +712,7 @@ func groupRefillCB(_ int32, _ int16, arg unsafe.Pointer) {
 	if g == nil {
 		return
 	}
-	now := baseNow(g.h.Refill.Base)
+	now := baseNow(g.refill.Base)
 	g.lock()
 	g.limit.update(&g.cfg, tick(now, &g.cfg))
 	if g.pendingUnsuspendRead || g.readSuspended && g.limit.readLimit >= g.minShare {
@@ -750,7 +740,14 @@ func (b *BEV) AddToGroup(g *Group) int {
 	}
 	g.lock()
 	rl.group = g
-	g.members = append(g.members, b)
+	// Newest first, as libevent's list; the order only decides which
+	// member a walk starts with.
+	rl.gprev, rl.gnext = nil, g.members
+	if g.members != nil {
+		g.members.rlim.gprev = b
+	}
+	g.members = b
+	g.nmembers++
 	rs, ws := g.readSuspended, g.writeSuspended
 	g.unlock()
 	if rs {
@@ -775,12 +772,16 @@ func (b *BEV) removeFromGroup(unsuspend bool) {
 		g := rl.group
 		g.lock()
 		rl.group = nil
-		for i, m := range g.members {
-			if m == b {
-				g.members = append(g.members[:i], g.members[i+1:]...)
-				break
-			}
+		if rl.gprev != nil {
+			rl.gprev.rlim.gnext = rl.gnext
+		} else {
+			g.members = rl.gnext
 		}
+		if rl.gnext != nil {
+			rl.gnext.rlim.gprev = rl.gprev
+		}
+		rl.gnext, rl.gprev = nil, nil
+		g.nmembers--
 		g.unlock()
 	}
 	if unsuspend {

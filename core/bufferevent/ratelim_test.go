@@ -225,7 +225,7 @@ func TestGroup(t *testing.T) {
 		t.Fatal("freed a group with members")
 	}
 	bevs[0].RemoveFromGroup()
-	if bevs[0].Group() != nil || len(g.members) != 3 {
+	if bevs[0].Group() != nil || g.nmembers != 3 {
 		t.Fatal("remove_from_group")
 	}
 	// Freed members leave the group when they are finalized.
@@ -233,8 +233,8 @@ func TestGroup(t *testing.T) {
 		b.Free()
 	}
 	fl.dispatch(time.Second)
-	if len(g.members) != 0 {
-		t.Fatalf("%d members after free", len(g.members))
+	if g.nmembers != 0 {
+		t.Fatalf("%d members after free", g.nmembers)
 	}
 	p := g.Pointer()
 	g.Free()

@@ -10,7 +10,7 @@ import (
 
 // sockState is the socket kind's part of a bufferevent.
 type sockState struct {
-	outWatch Watch // starts writing when data is added to the output
+	outWatch unsafe.Pointer // starts writing when data is added to the output
 }
 
 type socketOps struct{}
@@ -23,16 +23,16 @@ func (socketOps) Kind() string { return "socket" }
 // NewSocket is bufferevent_socket_new. base may be nil (the compat
 // constructor): the events then belong to the current global base.
 func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
-	b := newCommon(base, SocketOps, options)
+	b := newCommon(base, kindSocket, options)
 	if b == nil {
 		return nil
 	}
 	h := b.h
-	b.sock = &sockState{}
-	b.out.SetDrainsToFd()
+	out := b.out()
+	out.SetDrainsToFd()
 	b.sockAssign(base, fd)
-	b.sock.outWatch = b.out.Watch(b.outbufChanged, false)
-	if iw, ok := b.out.(IdleWatchBuf); ok && b.sock.outWatch != nil {
+	b.sock.outWatch = out.Watch(watchOutSock, unsafe.Pointer(h), false)
+	if iw, ok := out.(IdleWatchBuf); ok && b.sock.outWatch != nil {
 		// outbufChanged has nothing to do while the write event is
 		// pending, which is the steady state of a bulk writer: let
 		// appends skip it then. Only code holding the bufferevent's lock
@@ -41,8 +41,8 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	}
 	// Outside the bufferevent's own I/O the user may only consume input and
 	// only produce output, as in libevent.
-	b.in.Freeze(false)
-	b.out.Freeze(true)
+	b.in().Freeze(false)
+	out.Freeze(true)
 	return b
 }
 
@@ -63,9 +63,16 @@ func (b *BEV) sockAssign(base unsafe.Pointer, fd int) {
 		wr, unsafe.Pointer(h))
 }
 
+// sockOutWatch is a socket's output watcher (arg: the header).
+func sockOutWatch(arg unsafe.Pointer, _, added, _ int) {
+	if b := FromPointer(arg); b != nil {
+		b.outbufChanged(added)
+	}
+}
+
 // outbufChanged starts the write event when data arrives in the output of
 // a bufferevent that wants to write and is not already waiting to.
-func (b *BEV) outbufChanged(_, added, _ int) {
+func (b *BEV) outbufChanged(added int) {
 	h := b.h
 	if added > 0 && h.Enabled&EvWrite != 0 && b.h.WriteSuspended == 0 &&
 		!env.Loop.Pending(&h.EvWrite, EvWrite) {
@@ -80,13 +87,13 @@ type IdleWatchBuf interface {
 	// IdleWhileInserted declares that w does nothing while ev is
 	// inserted (event_pending on it would be true); owner is the socket
 	// bufferevent w watches for (its header).
-	IdleWhileInserted(w Watch, ev *loop.Event, owner unsafe.Pointer)
+	IdleWhileInserted(w unsafe.Pointer, ev *loop.Event, owner unsafe.Pointer)
 	// PairWatch declares that w is the output watcher of the pair end
 	// owner, which the C fast paths may run themselves.
-	PairWatch(w Watch, owner unsafe.Pointer)
+	PairWatch(w unsafe.Pointer, owner unsafe.Pointer)
 	// WMWatch declares that w is the read high-watermark watcher of the
 	// bufferevent owner, which the C fast paths may run themselves.
-	WMWatch(w Watch, owner unsafe.Pointer)
+	WMWatch(w unsafe.Pointer, owner unsafe.Pointer)
 }
 
 func retriable(e unix.Errno) bool { return e == unix.EINTR || e == unix.EAGAIN }
@@ -108,9 +115,10 @@ func sockReadCB(fd int32, what int16, arg unsafe.Pointer) {
 		b.sockError(EvRead, ev|EventTimeout, -1)
 		return
 	}
+	in := b.in()
 	howmuch := -1
 	if high := b.h.WmRead.High; high != 0 {
-		howmuch = int(high) - b.in.Len()
+		howmuch = int(high) - in.Len()
 		if howmuch <= 0 {
 			// The mark was lowered under the data already held.
 			b.SuspendRead(SuspendWM)
@@ -127,9 +135,9 @@ func sockReadCB(fd int32, what int16, arg unsafe.Pointer) {
 	// max_single_read wraps (2^32+7 reads 7 bytes, 2^40 reads none,
 	// which then counts as EOF). Programs see that, so it is kept.
 	howmuch = int(int32(howmuch))
-	b.in.Unfreeze(false)
-	n, err := b.in.ReadFd(int(fd), howmuch)
-	b.in.Freeze(false)
+	in.Unfreeze(false)
+	n, err := in.ReadFd(int(fd), howmuch)
+	in.Freeze(false)
 	if n <= 0 {
 		b.sockReadFailed(n, err)
 		return
@@ -217,13 +225,14 @@ func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 		return
 	}
 	n := 0
-	if b.out.Len() > 0 {
+	out := b.out()
+	if out.Len() > 0 {
 		var err unix.Errno
-		b.out.Unfreeze(true)
-		n, err = b.out.WriteFd(int(fd), atmost)
-		b.out.Freeze(true)
+		out.Unfreeze(true)
+		n, err = out.WriteFd(int(fd), atmost)
+		out.Freeze(true)
 		if n < 0 && retriable(err) {
-			if b.out.Len() == 0 {
+			if out.Len() == 0 {
 				env.Loop.Del(&h.EvWrite)
 			}
 			return
@@ -234,7 +243,7 @@ func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 		}
 		b.decrementBuckets(n, true)
 	}
-	if b.out.Len() == 0 {
+	if out.Len() == 0 {
 		env.Loop.Del(&h.EvWrite)
 	}
 	// The write callback runs when the output is at or below the low
@@ -307,7 +316,7 @@ func (socketOps) Unlink(*BEV) {}
 
 func (socketOps) Destruct(b *BEV) {
 	fd := int(b.h.EvRead.Fd)
-	if b.options&OptCloseOnFree != 0 && fd >= 0 {
+	if b.options()&OptCloseOnFree != 0 && fd >= 0 {
 		unix.Close(fd)
 	}
 }
@@ -336,8 +345,8 @@ func (b *BEV) sockSetFd(fd int) {
 	env.Loop.Del(&h.EvWrite)
 	// As libevent's be_socket_setfd: the program may fill the input and
 	// drain the output until the next read or write freezes them again.
-	b.in.Unfreeze(false)
-	b.out.Unfreeze(true)
+	b.in().Unfreeze(false)
+	b.out().Unfreeze(true)
 	b.sockAssign(h.EvBase, fd)
 	if fd >= 0 {
 		b.Enable(h.Enabled)
@@ -348,7 +357,7 @@ func (b *BEV) sockSetFd(fd int) {
 func (b *BEV) PrioritySet(pri int) int {
 	b.Lock()
 	defer b.Unlock()
-	if b.sock == nil {
+	if b.h.Kind != kindSocket {
 		return -1
 	}
 	if env.Loop.PrioritySet(&b.h.EvRead, pri) == -1 {
@@ -357,7 +366,7 @@ func (b *BEV) PrioritySet(pri int) int {
 	if env.Loop.PrioritySet(&b.h.EvWrite, pri) == -1 {
 		return -1
 	}
-	b.deferred.SetPriority(pri)
+	b.def().SetPriority(pri)
 	return 0
 }
 
@@ -365,7 +374,7 @@ func (b *BEV) PrioritySet(pri int) int {
 func (b *BEV) BaseSet(base unsafe.Pointer) int {
 	b.Lock()
 	defer b.Unlock()
-	if b.sock == nil {
+	if b.h.Kind != kindSocket {
 		return -1
 	}
 	b.h.EvBase = base
@@ -407,7 +416,7 @@ func (b *BEV) Connect(sa unsafe.Pointer, salen int) (int, unix.Errno) {
 	b.SetFd(fd)
 	switch r {
 	case 0:
-		if b.ops.Enable(b, EvWrite) == 0 {
+		if b.ops().Enable(b, EvWrite) == 0 {
 			b.setConnecting(true)
 			return 0, 0
 		}
@@ -456,7 +465,7 @@ func (b *BEV) ConnectHostname(result int, sa unsafe.Pointer, salen int) {
 	b.UnsuspendWrite(SuspendLookup)
 	b.UnsuspendRead(SuspendLookup)
 	if result != 0 {
-		b.dnsError = result
+		b.dnsError = int32(result)
 		b.RunEventCB(EventError, 0, -1)
 		b.DecrefAndUnlock()
 		return

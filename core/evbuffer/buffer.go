@@ -70,6 +70,9 @@ type Buffer struct {
 	cbQueue   uintptr  // event base for deferred callbacks
 	parent    uintptr  // owning bufferevent, opaque here
 	idleEntry *CBEntry // the callback idleFlags speaks for, or nil
+	// deferred is the loop's deferred callback ScheduleDeferred made for
+	// this buffer's runs (opaque here; FreeDeferred releases it).
+	deferred unsafe.Pointer
 }
 
 // Bits of slow, mirrored by GE_SLOW_* in capi/goevent.h. The C fast paths
@@ -121,6 +124,9 @@ var (
 	// callbacks run immediately (there is no loop to defer to). libevent
 	// queues the run at priority npriorities/2 of the base.
 	ScheduleDeferred func(base uintptr, b *Buffer)
+	// FreeDeferred releases what ScheduleDeferred kept in the buffer
+	// (DeferredSlot) when the buffer goes.
+	FreeDeferred func(p unsafe.Pointer)
 	// ParentIncref and ParentDecref keep a buffer's bufferevent alive while
 	// a deferred callback run is queued, as libevent does.
 	ParentIncref, ParentDecref func(parent uintptr)
@@ -201,9 +207,18 @@ func (b *Buffer) decref() bool {
 		e = next
 	}
 	own := b.state&stOwnLock != 0
+	if b.deferred != nil && FreeDeferred != nil {
+		FreeDeferred(b.deferred)
+	}
 	mem.Free(unsafe.Pointer(b))
 	return own
 }
+
+// DeferredSlot and SetDeferredSlot keep ScheduleDeferred's deferred
+// callback for this buffer, so that it is made once per buffer, lives in
+// the buffer's own memory and goes with it.
+func (b *Buffer) DeferredSlot() unsafe.Pointer     { return b.deferred }
+func (b *Buffer) SetDeferredSlot(p unsafe.Pointer) { b.deferred = p }
 
 // Lock acquires the buffer's lock if locking is enabled; for Go code that
 // shares a buffer with other threads (bufferevents).

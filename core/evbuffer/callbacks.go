@@ -2,9 +2,9 @@ package evbuffer
 
 import (
 	"structs"
+	"sync"
 	"unsafe"
 
-	"goevent/core/handle"
 	"goevent/core/mem"
 )
 
@@ -19,7 +19,7 @@ type CBInfo struct {
 
 // CBEntry is one registered callback (struct evbuffer_cb_entry *, handed to
 // C as an opaque handle). It lives off-heap: a C callback is a function
-// pointer, a Go callback an index into goCallbacks.
+// pointer, a Go callback a kind (RegisterGoCallback) and an argument.
 type CBEntry struct {
 	_     structs.HostLayout
 	next  *CBEntry
@@ -41,27 +41,44 @@ const (
 	CBNoDefer       uint32 = 2
 	cbInternalFlags uint32 = 0xffff0000
 	cbObsolete      uint32 = 0x00040000 // fn is an evbuffer_cb (evbuffer_setcb)
-	cbGo            uint32 = 0x00080000 // goID names a Go function
+	cbGo            uint32 = 0x00080000 // goID is a GoCallbackKind, arg its argument
 	cbRemoved       uint32 = 0x00100000 // removed while callbacks were running
 )
 
-// GoCallback is a callback registered from Go (bufferevents).
-type GoCallback func(b *Buffer, info CBInfo)
+// GoCallback is a callback implemented in Go (a bufferevent's watchers).
+type GoCallback func(b *Buffer, info CBInfo, arg unsafe.Pointer)
 
-// goCallbacks maps the goID of Go callback entries to their functions (the
-// entries themselves are off-heap and cannot hold a Go func).
-var goCallbacks handle.Table[GoCallback]
+// GoCallbackKind names a function registered with RegisterGoCallback.
+type GoCallbackKind uintptr
 
-func registerGo(f GoCallback) uintptr { return uintptr(goCallbacks.Put(f)) }
+// goCallbacks holds the registered functions, indexed by kind. An entry
+// names its function by kind and its state by pointer (no Go closure), so
+// that a fresh copy of the engine, registering the same functions in the
+// same order, runs the callbacks of buffers the previous copy made.
+var (
+	goCallbacksMu sync.Mutex
+	goCallbacks   = []GoCallback{nil}
+)
 
-func lookupGo(id uintptr) GoCallback { return goCallbacks.Get(uint64(id)) }
-
-func (e *CBEntry) release() {
-	if e.flags&cbGo != 0 {
-		goCallbacks.Delete(uint64(e.goID))
-	}
-	mem.Free(unsafe.Pointer(e))
+// RegisterGoCallback makes f available to AddGoCallback. Register each
+// function once, in the same order in every copy of the engine.
+func RegisterGoCallback(f GoCallback) GoCallbackKind {
+	goCallbacksMu.Lock()
+	defer goCallbacksMu.Unlock()
+	goCallbacks = append(goCallbacks, f)
+	return GoCallbackKind(len(goCallbacks) - 1)
 }
+
+func lookupGo(kind uintptr) GoCallback {
+	goCallbacksMu.Lock()
+	defer goCallbacksMu.Unlock()
+	if kind < uintptr(len(goCallbacks)) {
+		return goCallbacks[kind]
+	}
+	return nil
+}
+
+func (e *CBEntry) release() { mem.Free(unsafe.Pointer(e)) }
 
 // Flags reports the entry's user-visible flags.
 func (e *CBEntry) Flags() uint32 { return e.flags &^ cbInternalFlags }
@@ -95,14 +112,16 @@ func (b *Buffer) AddCB(fn, arg unsafe.Pointer) *CBEntry {
 	return e
 }
 
-// AddGoCallback registers a Go function to run whenever the buffer changes,
-// with the same ordering, flags and deferral rules as C callbacks.
-func (b *Buffer) AddGoCallback(f GoCallback) *CBEntry {
+// AddGoCallback registers the Go function of kind to run with arg whenever
+// the buffer changes, with the same ordering, flags and deferral rules as C
+// callbacks.
+func (b *Buffer) AddGoCallback(kind GoCallbackKind, arg unsafe.Pointer) *CBEntry {
 	e := newEntry()
 	if e == nil {
 		return nil
 	}
-	e.goID = registerGo(f)
+	e.goID = uintptr(kind)
+	e.arg = arg
 	e.flags = CBEnabled | cbGo
 	b.pushCallback(e)
 	return e
@@ -289,7 +308,7 @@ func (b *Buffer) runCallbacks(runningDeferred bool) {
 		switch {
 		case e.flags&cbGo != 0:
 			if f := lookupGo(e.goID); f != nil {
-				f(b, info)
+				f(b, info, e.arg)
 			}
 		case e.fn == nil:
 			// evbuffer_add_cb(buf, NULL, arg): libevent would crash here.

@@ -139,13 +139,13 @@ func TestCallbackRemovesItselfAndOthers(t *testing.T) {
 	defer b.Free()
 	var order []string
 	var e1, e2, e3 *CBEntry
-	e1 = b.AddGoCallback(func(b *Buffer, info CBInfo) { order = append(order, "1") })
-	e2 = b.AddGoCallback(func(b *Buffer, info CBInfo) {
+	e1 = addGoFunc(b, func(b *Buffer, info CBInfo) { order = append(order, "1") })
+	e2 = addGoFunc(b, func(b *Buffer, info CBInfo) {
 		order = append(order, "2")
 		b.RemoveCBEntry(e2) // itself
 		b.RemoveCBEntry(e1) // one not yet run
 	})
-	e3 = b.AddGoCallback(func(b *Buffer, info CBInfo) { order = append(order, "3") })
+	e3 = addGoFunc(b, func(b *Buffer, info CBInfo) { order = append(order, "3") })
 	b.Add([]byte("x"))
 	if strings.Join(order, "") != "32" {
 		t.Fatalf("order %v", order)
@@ -164,7 +164,7 @@ func TestCallbackChangingItsBuffer(t *testing.T) {
 	b := New()
 	defer b.Free()
 	var seen []CBInfo
-	b.AddGoCallback(func(b *Buffer, info CBInfo) {
+	addGoFunc(b, func(b *Buffer, info CBInfo) {
 		seen = append(seen, info)
 		if b.Len() > 3 {
 			b.Drain(uintptr(b.Len()))
@@ -184,7 +184,7 @@ func TestObsoleteSetCB(t *testing.T) {
 	b := newFrom("abc")
 	defer b.Free()
 	b.AddCB(r.fns[0], nil)
-	b.AddGoCallback(func(*Buffer, CBInfo) { r.log = append(r.log, "go") })
+	addGoFunc(b, func(*Buffer, CBInfo) { r.log = append(r.log, "go") })
 	if b.SetCB(r.fns[1], nil) != 0 {
 		t.Fatal("SetCB")
 	}
@@ -201,19 +201,20 @@ func TestObsoleteSetCB(t *testing.T) {
 	expectLog(t, r, "")
 }
 
-func TestGoCallbackRegistryReusesSlots(t *testing.T) {
+func TestGoCallbackKindAndArg(t *testing.T) {
 	leakCheck(t)
 	b := New()
 	defer b.Free()
-	e := b.AddGoCallback(func(*Buffer, CBInfo) {})
-	id := e.goID
-	b.RemoveCBEntry(e)
-	e = b.AddGoCallback(func(*Buffer, CBInfo) {})
-	if e.goID != id {
-		t.Fatalf("slot %d not reused (got %d)", id, e.goID)
+	var got []unsafe.Pointer
+	kind := RegisterGoCallback(func(_ *Buffer, _ CBInfo, arg unsafe.Pointer) { got = append(got, arg) })
+	arg := unsafe.Pointer(&testGoArgs[0])
+	e := b.AddGoCallback(kind, arg)
+	if e.goID != uintptr(kind) || e.arg != arg {
+		t.Fatalf("entry names kind %d arg %p, want %d %p", e.goID, e.arg, kind, arg)
 	}
-	if lookupGo(id) == nil {
-		t.Fatal("registered function missing")
+	b.Add([]byte("x"))
+	if len(got) != 1 || got[0] != arg {
+		t.Fatalf("callback got %v, want one call with %p", got, arg)
 	}
 }
 
@@ -232,7 +233,7 @@ func TestDeferredCallbacks(t *testing.T) {
 	b := New()
 	b.DeferCallbacks(0x1234)
 	b.AddCB(r.fns[0], nil)
-	nd := b.AddGoCallback(func(b *Buffer, info CBInfo) {
+	nd := addGoFunc(b, func(b *Buffer, info CBInfo) {
 		r.log = append(r.log, fmt.Sprintf("nodefer orig=%d +%d -%d", info.OrigSize, info.NAdded, info.NDeleted))
 	})
 	b.CBSetFlags(nd, CBNoDefer)
@@ -325,7 +326,7 @@ func TestLockingHooks(t *testing.T) {
 	}
 	// The deferred run locks too.
 	b.DeferCallbacks(1)
-	b.AddGoCallback(func(*Buffer, CBInfo) {})
+	addGoFunc(b, func(*Buffer, CBInfo) {})
 	b.Add([]byte("x"))
 	queued.RunDeferredCallbacks()
 	if fl.held[lockB] != 0 || fl.acquired[lockB] != 1 {
@@ -349,7 +350,7 @@ func TestDeferredHoldsParentAndExtraReferences(t *testing.T) {
 	b.SetParent(77)
 	b.DeferCallbacks(1)
 	ran := 0
-	b.AddGoCallback(func(*Buffer, CBInfo) { ran++ })
+	addGoFunc(b, func(*Buffer, CBInfo) { ran++ })
 	b.Add([]byte("x"))
 	if refs[77] != 1 {
 		t.Fatal("a queued run keeps the parent bufferevent alive")
@@ -406,11 +407,11 @@ func TestSlowBits(t *testing.T) {
 	want(0)
 
 	var flags uint16
-	w := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	w := addGoFunc(b, func(*Buffer, CBInfo) {})
 	want(slowCallbacks)
 	b.SetIdleWhileInserted(w, unsafe.Pointer(&flags), nil, nil)
 	want(slowIdleWatch)
-	other := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	other := addGoFunc(b, func(*Buffer, CBInfo) {})
 	want(slowCallbacks)
 	b.RemoveCBEntry(other)
 	want(slowIdleWatch)
@@ -421,7 +422,7 @@ func TestSlowBits(t *testing.T) {
 	}
 
 	// Deferred callbacks are queued even when they would do nothing.
-	w = b.AddGoCallback(func(*Buffer, CBInfo) {})
+	w = addGoFunc(b, func(*Buffer, CBInfo) {})
 	b.SetIdleWhileInserted(w, unsafe.Pointer(&flags), nil, nil)
 	b.DeferCallbacks(1)
 	want(slowCallbacks)
@@ -442,9 +443,9 @@ func TestSlowIgnoresDisabledCallbacks(t *testing.T) {
 		}
 	}
 	var flags uint16
-	idle := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	idle := addGoFunc(b, func(*Buffer, CBInfo) {})
 	b.SetIdleWhileInserted(idle, unsafe.Pointer(&flags), nil, nil)
-	w := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	w := addGoFunc(b, func(*Buffer, CBInfo) {})
 	want(slowCallbacks)
 	b.CBClearFlags(w, CBEnabled)
 	want(slowIdleWatch)
@@ -477,7 +478,7 @@ func TestSlowCCallbacks(t *testing.T) {
 	b.CBClearFlags(c2, CBEnabled)
 	want(0)
 	b.CBSetFlags(c2, CBEnabled)
-	g := b.AddGoCallback(func(*Buffer, CBInfo) {})
+	g := addGoFunc(b, func(*Buffer, CBInfo) {})
 	want(slowCallbacks)
 	b.RemoveCBEntry(g)
 	want(slowCCallbacks)

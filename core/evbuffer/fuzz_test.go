@@ -160,7 +160,7 @@ func runOps(t *testing.T, in []byte) {
 	}()
 	// A callback on the first buffer checks that every report adds up.
 	var cbErr string
-	bufs[0].b.AddGoCallback(func(b *Buffer, info CBInfo) {
+	addGoFunc(bufs[0].b, func(b *Buffer, info CBInfo) {
 		if info.OrigSize+info.NAdded-info.NDeleted != uintptr(b.Len()) && cbErr == "" {
 			cbErr = fmt.Sprintf("callback info %+v does not add up to length %d", info, b.Len())
 		}

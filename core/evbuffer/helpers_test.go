@@ -2,6 +2,8 @@ package evbuffer
 
 import (
 	"bytes"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 
@@ -196,4 +198,24 @@ func init() {
 			mem.Free(extra)
 		}
 	}
+}
+
+// Go callbacks name their function by kind and pass a pointer; the tests'
+// closures are found by that pointer, an address in testGoArgs.
+var (
+	testGoFns  sync.Map // uintptr -> func(*Buffer, CBInfo)
+	testGoArgs [1 << 12]byte
+	testGoNext atomic.Uint32
+	testGoKind = RegisterGoCallback(func(b *Buffer, info CBInfo, arg unsafe.Pointer) {
+		if f, ok := testGoFns.Load(uintptr(arg)); ok {
+			f.(func(*Buffer, CBInfo))(b, info)
+		}
+	})
+)
+
+// addGoFunc registers f on b as a Go callback.
+func addGoFunc(b *Buffer, f func(*Buffer, CBInfo)) *CBEntry {
+	arg := unsafe.Pointer(&testGoArgs[testGoNext.Add(1)%uint32(len(testGoArgs))])
+	testGoFns.Store(uintptr(arg), f)
+	return b.AddGoCallback(testGoKind, arg)
 }

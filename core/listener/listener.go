@@ -4,18 +4,20 @@
 //
 // What C holds as a struct evconnlistener * (opaque in libevent's headers)
 // is a Header in off-heap memory: the struct event the loop watches, the
-// lock, an integer handle to the Go-side Listener, and room for the peer
-// address handed to the callback. Like core/bufferevent, the package talks
-// to the loop through a small interface, so its tests run on their own.
+// lock, a magic number, and room for the peer address handed to the
+// callback; the rest of the listener (Listener) follows in the same block.
+// Nothing of it is on the Go heap, so a fresh copy of the engine (after
+// fork) carries on with it. Like core/bufferevent, the package talks to the
+// loop through a small interface, so its tests run on their own.
 package listener
 
 import (
 	"structs"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 
-	"goevent/core/handle"
 	"goevent/core/loop"
 )
 
@@ -70,17 +72,18 @@ func Setup(e *Env) {
 
 // Header is the off-heap part of a listener.
 type Header struct {
-	_      structs.HostLayout
-	Ev     loop.Event     // 0: the read event on the listening socket
-	Lock   unsafe.Pointer // 128
-	Handle uint64         // 136
-	Addr   [128]byte      // 144: sockaddr_storage for the peer address
+	_     structs.HostLayout
+	Ev    loop.Event     // 0: the read event on the listening socket
+	Lock  unsafe.Pointer // 128
+	Magic uint64         // 136: levMagic while the listener lives
+	Addr  [128]byte      // 144: sockaddr_storage for the peer address
 }
 
-// Listener is the Go side of an evconnlistener.
+const levMagic = 0x6765_6c65_7669_7374
+
+// Listener is the rest of an evconnlistener, right after its Header.
 type Listener struct {
 	h            *Header
-	handle       uint64
 	cb           unsafe.Pointer
 	errorcb      unsafe.Pointer
 	userData     unsafe.Pointer
@@ -91,19 +94,18 @@ type Listener struct {
 	ownLock      bool
 }
 
-// handles maps the integer handle in each Header to its Listener.
-var handles handle.Table[*Listener]
-
 // FromPointer returns the listener behind a struct evconnlistener *, or nil.
 func FromPointer(p unsafe.Pointer) *Listener {
-	if p == nil {
+	if p == nil || (*Header)(p).Magic != levMagic {
 		return nil
 	}
-	return handles.Get((*Header)(p).Handle)
+	return (*Listener)(unsafe.Add(p, unsafe.Sizeof(Header{})))
 }
 
+var live atomic.Int64
+
 // Live reports how many listeners exist.
-func Live() int { return handles.Len() }
+func Live() int { return int(live.Load()) }
 
 // Pointer is the struct evconnlistener * for C.
 func (l *Listener) Pointer() unsafe.Pointer { return unsafe.Pointer(l.h) }
@@ -131,12 +133,14 @@ func New(base unsafe.Pointer, cb, arg unsafe.Pointer, flags, backlog, fd int) (*
 			return nil, err.(unix.Errno)
 		}
 	}
-	p := env.AllocHeader(unsafe.Sizeof(Header{}))
+	n := unsafe.Sizeof(Header{}) + unsafe.Sizeof(Listener{})
+	p := env.AllocHeader(n)
 	if p == nil {
 		return nil, unix.ENOMEM
 	}
-	clear(unsafe.Slice((*byte)(p), unsafe.Sizeof(Header{})))
-	l := &Listener{h: (*Header)(p), cb: cb, userData: arg, flags: flags, refcnt: 1}
+	clear(unsafe.Slice((*byte)(p), n))
+	l := (*Listener)(unsafe.Add(p, unsafe.Sizeof(Header{})))
+	l.h, l.cb, l.userData, l.flags, l.refcnt = (*Header)(p), cb, arg, flags, 1
 	if flags&OptLeaveSocketsBlocking == 0 {
 		l.accept4Flags |= unix.SOCK_NONBLOCK
 	}
@@ -147,8 +151,8 @@ func New(base unsafe.Pointer, cb, arg unsafe.Pointer, flags, backlog, fd int) (*
 		l.h.Lock = env.AllocLock()
 		l.ownLock = l.h.Lock != nil
 	}
-	l.handle = handles.Put(l)
-	l.h.Handle = l.handle
+	l.h.Magic = levMagic
+	live.Add(1)
 	env.Loop.Assign(&l.h.Ev, base, fd, loop.EvRead|loop.EvPersist, fnAccept, p)
 	if flags&OptDisabled == 0 {
 		l.Enable()
@@ -228,8 +232,8 @@ func (l *Listener) decrefAndUnlock() bool {
 	}
 	l.unlock()
 	lk, own := l.h.Lock, l.ownLock
-	handles.Delete(l.handle)
-	l.h.Handle = 0
+	l.h.Magic = 0
+	live.Add(-1)
 	env.FreeHeader(unsafe.Pointer(l.h))
 	if own && env.FreeLock != nil {
 		env.FreeLock(lk)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 	"structs"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -98,50 +97,11 @@ const (
 	baseHeaderLen = unsafe.Sizeof(baseHeader{})
 )
 
-// Registry of live bases, indexed by handle. Lookups happen on every event
-// operation, registrations only when bases come and go, so the table is
-// copied on write and read with one atomic load.
-var (
-	regMu    sync.Mutex
-	regTable atomic.Pointer[[]*Base]
-	regFree  []uint32
-)
-
-func register(b *Base) uint32 {
-	regMu.Lock()
-	defer regMu.Unlock()
-	var old []*Base
-	if p := regTable.Load(); p != nil {
-		old = *p
-	}
-	t := make([]*Base, len(old), len(old)+1)
-	copy(t, old)
-	var h uint32
-	if n := len(regFree); n > 0 {
-		h = regFree[n-1]
-		regFree = regFree[:n-1]
-		t[h] = b
-	} else {
-		if len(t) == 0 {
-			t = append(t, nil) // handle 0 is never valid
-		}
-		h = uint32(len(t))
-		t = append(t, b)
-	}
-	regTable.Store(&t)
-	return h
-}
-
-func unregister(h uint32) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	old := *regTable.Load()
-	t := make([]*Base, len(old))
-	copy(t, old)
-	t[h] = nil
-	regFree = append(regFree, h)
-	regTable.Store(&t)
-}
+// A base is one block of off-heap memory: the header C shares, then the
+// rest of Base. Nothing of a base lives on the Go heap, so a fresh copy of
+// the engine (loaded in a child after fork) works on it as the copy that made
+// it did; what Go keeps besides is a cache it can rebuild (the backend, see
+// be).
 
 // FromPtr returns the Base a struct event_base * names, or nil if p is nil
 // or does not name a live base.
@@ -153,11 +113,7 @@ func FromPtr(p unsafe.Pointer) *Base {
 	if h.Magic != baseMagic {
 		return nil
 	}
-	t := regTable.Load()
-	if t == nil || int(h.Handle) >= len(*t) {
-		return nil
-	}
-	return (*t)[h.Handle]
+	return (*Base)(unsafe.Add(p, baseHeaderLen))
 }
 
 // Config is what event_config carries (event_config_* setters).
@@ -182,6 +138,8 @@ func DefaultConfig() Config {
 	return Config{MaxCallbacks: math.MaxInt32, LimitAfterPrio: 1}
 }
 
+// commonTimeout is one of event_base_init_common_timeout's queues; off-heap
+// because its event is linked into C's queues and heap.
 type commonTimeout struct {
 	events   evList // through tnext/tprev
 	duration Timeval
@@ -201,10 +159,6 @@ type ioEntry struct {
 	_      uint16 // 14
 }
 
-type sigEntry struct {
-	head *Event
-}
-
 // onceEvent is libevent's struct event_once; off-heap because its event is
 // linked into queues with C events.
 type onceEvent struct {
@@ -214,17 +168,21 @@ type onceEvent struct {
 	next, prev *onceEvent
 }
 
-// Base is an event_base.
+// Base is an event_base. It lives off the Go heap, right after its header
+// (see FromPtr), and holds no Go pointer: a fresh engine copy must be able to
+// use a base the previous copy made.
 type Base struct {
 	hdr      *baseHeader
-	handle   uint32
 	lockable bool
 	lk       sharedLock // on hdr.LockWord
-	cond     *sync.Cond
+	// curSeq counts returns of running callbacks; event_del from another
+	// thread waits on it (a futex word) until the callback it must not
+	// race has returned (waitCurrent, wakeCurrentWaiters).
+	curSeq uint32
 
 	flags         int
-	be            backend
-	envChangelist bool // EVENT_EPOLL_USE_CHANGELIST was set
+	beKind        beKind // which backend; its Go-side object is a cache (be)
+	envChangelist bool   // EVENT_EPOLL_USE_CHANGELIST was set
 
 	// time: in hdr
 
@@ -233,10 +191,12 @@ type Base struct {
 	virtualCount    int // mirrored in hdr.VirtualCount for the C loop
 	virtualCountMax int
 
-	common []*commonTimeout // the heap is in hdr
+	// The common timeout queues (the heap is in hdr).
+	common  [maxCommonTimers]*commonTimeout
+	ncommon int
 
-	io  []ioEntry // over hdr.IoMap
-	sig [nsig]*sigEntry
+	io  []ioEntry    // over hdr.IoMap
+	sig [nsig]*Event // each signal's events, through lnext/lprev
 
 	// loop state (more in hdr)
 
@@ -249,7 +209,8 @@ type Base struct {
 	sigEv         *Event
 	sigAdded      bool
 	nSignalsAdded int
-	sigOld        map[int]uintptr
+	sigOld        [nsig]uintptr // what SignalHooks.Install returned, if sigHave
+	sigHave       [nsig]bool
 
 	// cross-thread wakeup
 	notifyFd      int
@@ -286,12 +247,13 @@ func Methods() []string {
 // MethodIndex is the position of b's backend in Methods(), or
 // len(Methods()) for epoll's changelist variant.
 func (b *Base) MethodIndex() int {
+	name := b.be().name()
 	for i, m := range methods {
-		if m.name == b.be.name() {
+		if m.name == name {
 			return i
 		}
 	}
-	if b.be.name() == nameChangelist {
+	if name == nameChangelist {
 		return len(methods)
 	}
 	return -1
@@ -308,15 +270,15 @@ func (c *Config) getenv(name string) bool {
 
 // NewBase is event_base_new_with_config.
 func NewBase(cfg Config) (*Base, error) {
-	b := &Base{
-		flags:    cfg.Flags,
-		sigPipe:  [2]int{-1, -1},
-		notifyFd: -1,
-	}
-	hp := mem.AllocZeroed(baseHeaderLen)
+	Init(nil)
+	hp := mem.AllocZeroed(baseHeaderLen + unsafe.Sizeof(Base{}))
 	if hp == nil {
 		return nil, fmt.Errorf("event_base_new: %w", unix.ENOMEM)
 	}
+	b := (*Base)(unsafe.Add(hp, baseHeaderLen))
+	b.flags = cfg.Flags
+	b.sigPipe = [2]int{-1, -1}
+	b.notifyFd = -1
 	b.hdr = (*baseHeader)(hp)
 	b.hdr.Magic = baseMagic
 	b.hdr.RunningPriority = -1
@@ -351,9 +313,6 @@ func NewBase(cfg Config) (*Base, error) {
 	b.hdr.MaxCallbacks = b.maxCallbacks
 	b.hdr.LimitAfterPrio = b.limitAfterPrio
 
-	b.handle = register(b)
-	b.hdr.Handle = b.handle
-
 	var initErr error
 	for _, m := range methods {
 		if containsString(cfg.AvoidMethods, m.name) {
@@ -370,10 +329,10 @@ func NewBase(cfg Config) (*Base, error) {
 			initErr = err
 			continue
 		}
-		b.be = be
+		b.setBackend(be)
 		break
 	}
-	if b.be == nil {
+	if b.beKind == beNone {
 		logf(LogWarn, "event_base_new_with_config: no event mechanism available")
 		b.release()
 		if initErr != nil {
@@ -382,11 +341,10 @@ func NewBase(cfg Config) (*Base, error) {
 		return nil, ErrNoBackend
 	}
 	b.hdr.Method = int32(b.MethodIndex())
-	_, isEpoll := b.be.(*epollBackend)
-	b.hdr.CLoop = isEpoll && b.maxDispatch.Sec < 0
-	b.hdr.Features = int32(b.be.features())
+	b.hdr.CLoop = b.beKind.isEpoll() && b.maxDispatch.Sec < 0
+	b.hdr.Features = int32(b.be().features())
 	if cfg.getenv("EVENT_SHOW_METHOD") {
-		logf(LogMsg, "libevent using: %s", b.be.name())
+		logf(LogMsg, "libevent using: %s", b.be().name())
 	}
 	if b.PriorityInit(1) < 0 {
 		b.Free(false)
@@ -396,7 +354,6 @@ func NewBase(cfg Config) (*Base, error) {
 		b.lockable = true
 		b.hdr.Lockable = 1
 		b.lk = newSharedLock(&b.hdr.LockWord)
-		b.cond = sync.NewCond(b.lk)
 		if err := b.MakeNotifiable(); err != nil {
 			logf(LogWarn, "event_base_new_with_config: Unable to make base notifiable.")
 			b.Free(false)
@@ -453,11 +410,21 @@ func (b *Base) inThread() bool {
 	return int(b.hdr.OwnerTid) == unix.Gettid()
 }
 
-// waitCurrent blocks until the callback running on the loop thread returns.
-// Caller holds the lock.
+// waitCurrent blocks until the callback running on the loop thread returns
+// (or at least one callback did: callers check again). Caller holds the
+// lock, which is released while waiting.
 func (b *Base) waitCurrent() {
 	b.hdr.CurrentWaiters++
-	b.cond.Wait()
+	seq := atomic.LoadUint32(&b.curSeq)
+	b.unlock()
+	futexWait(&b.curSeq, seq)
+	b.lock()
+}
+
+// wakeCurrentWaiters wakes every thread in waitCurrent.
+func (b *Base) wakeCurrentWaiters() {
+	atomic.AddUint32(&b.curSeq, 1)
+	futexWakeAll(&b.curSeq)
 }
 
 // needNotify tells whether a change must wake the loop: only when it is
@@ -484,7 +451,7 @@ func (b *Base) notify() {
 	}
 }
 
-var notifyDrainCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointer) {
+func notifyDrainFn(fd int32, what int16, arg unsafe.Pointer) {
 	var buf [8]byte
 	_, err := unix.Read(int(fd), buf[:])
 	if err != nil && err != unix.EAGAIN {
@@ -495,7 +462,7 @@ var notifyDrainCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Poi
 		b.notifyPending = false
 		b.unlock()
 	}
-})
+}
 
 // MakeNotifiable is evthread_make_base_notifiable: give the base an eventfd
 // other threads write to when they need the loop to wake up.
@@ -542,10 +509,10 @@ func AllocEvent() *Event { return allocEvent() }
 func FreeEvent(ev *Event) { mem.Free(unsafe.Pointer(ev)) }
 
 // Method is event_base_get_method.
-func (b *Base) Method() string { return b.be.name() }
+func (b *Base) Method() string { return b.be().name() }
 
 // Features is event_base_get_features.
-func (b *Base) Features() int { return b.be.features() }
+func (b *Base) Features() int { return b.be().features() }
 
 // NPriorities is event_base_get_npriorities.
 func (b *Base) NPriorities() int {

@@ -37,18 +37,37 @@ func currentInvoker() *Invoker {
 }
 
 // Go callbacks live in a fixed table; the "function pointer" an event holds
-// for one is the address of its slot in an off-heap page, which can never be
-// a C function's address.
+// for one is the address of its slot in a page of memory that holds no code,
+// so it can never be a C function's address. The page is given by Init: the
+// C library lends the engine one that outlives any copy of the engine, so
+// that events made by one copy still name the right Go callbacks in the
+// next (registrations happen in the same order in every copy of the same
+// engine). Go tests map one of their own.
 const goSlots = 256
 
 type goCb struct{ f GoCallback }
 
 var (
-	goTable = mustMapPage()
-	goFuncs [goSlots]atomic.Pointer[goCb]
-	goNext  int
-	goMu    sync.Mutex
+	goTable  unsafe.Pointer
+	goFuncs  [goSlots]atomic.Pointer[goCb]
+	goNext   int
+	goMu     sync.Mutex
+	initOnce sync.Once
 )
+
+// Init names the page of Go callback slots (at least goSlots bytes that
+// hold no code; nil: map one) and registers the loop's own callbacks. The
+// engine calls it before anything else; otherwise the first registration or
+// base does, with a page of its own.
+func Init(page unsafe.Pointer) {
+	initOnce.Do(func() {
+		if page == nil {
+			page = mustMapPage()
+		}
+		goTable = page
+		registerOwn()
+	})
+}
 
 func mustMapPage() unsafe.Pointer {
 	b, err := unix.Mmap(-1, 0, 4096, unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_ANON)
@@ -60,8 +79,13 @@ func mustMapPage() unsafe.Pointer {
 
 // RegisterGoCallback makes f callable from events and returns the value to
 // store as the event's callback. Registrations are permanent; register each
-// function once (typically from a package-level var).
+// function once, always in the same order (a setup function called once).
 func RegisterGoCallback(f GoCallback) unsafe.Pointer {
+	Init(nil)
+	return register(f)
+}
+
+func register(f GoCallback) unsafe.Pointer {
 	goMu.Lock()
 	defer goMu.Unlock()
 	if goNext == goSlots {
@@ -76,6 +100,9 @@ func RegisterGoCallback(f GoCallback) unsafe.Pointer {
 // goCallbackAt returns the Go callback fn stands for, or nil if fn is a C
 // function.
 func goCallbackAt(fn unsafe.Pointer) GoCallback {
+	if goTable == nil {
+		return nil
+	}
 	off := uintptr(fn) - uintptr(goTable)
 	if off >= goSlots {
 		return nil
@@ -128,5 +155,23 @@ func logf(severity int, format string, args ...any) {
 // callback (which it must hand back to Go) from a C function (which it may
 // call itself) without a crossing.
 func GoCallbackRange() (lo, hi uintptr) {
+	Init(nil)
 	return uintptr(goTable), uintptr(goTable) + goSlots
+}
+
+// The loop's own Go callbacks (registered by Init, first of all).
+var (
+	commonTimeoutCb unsafe.Pointer
+	notifyDrainCb   unsafe.Pointer
+	onceCb          unsafe.Pointer
+	loopexitCb      unsafe.Pointer
+	evsigCb         unsafe.Pointer
+)
+
+func registerOwn() {
+	commonTimeoutCb = register(commonTimeoutFn)
+	notifyDrainCb = register(notifyDrainFn)
+	onceCb = register(onceFn)
+	loopexitCb = register(loopexitFn)
+	evsigCb = register(evsigFn)
 }

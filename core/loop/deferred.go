@@ -10,53 +10,68 @@ import (
 // Deferred is a Go function queued on a base's active queues, libevent's
 // deferred callback (event_deferred_cb_*): it runs from the loop, after the
 // callback that scheduled it returns, in priority order with events. It lives
-// off-heap because it is linked into the same queues as C events; Free
-// releases it.
+// off-heap because it is linked into the same queues as C events, and names
+// its function by kind (RegisterDeferred) and its argument by pointer, so
+// that a fresh copy of the engine can run a deferred callback the previous
+// copy scheduled. Free releases it.
 //
 // Contract: Schedule, Cancel and SetPriority may be called from any thread
 // for a lockable base; Free only once the Deferred is neither scheduled nor
 // running.
 type Deferred struct {
-	cb Callback // must stay first: the queues hold &d.cb
-	id uint64   // index into deferredFuncs
+	cb   Callback // must stay first: the queues hold &d.cb
+	kind uint32
+	_    uint32
+	arg  unsafe.Pointer
 }
+
+// DeferredKind names a function registered with RegisterDeferred.
+type DeferredKind uint32
 
 var (
 	deferredMu    sync.Mutex
-	deferredFuncs = []func(){nil}
-	deferredFree  []uint64
+	deferredFuncs = []func(arg unsafe.Pointer){nil}
 )
 
-// NewDeferred returns a deferred callback running fn at priority pri, or nil
-// if memory ran out.
-func NewDeferred(pri uint8, fn func()) *Deferred {
+// RegisterDeferred makes f runnable by deferred callbacks and returns its
+// kind. Register each function once, in the same order in every copy of the
+// engine (a setup function called once), so that kinds mean the same
+// function in all of them.
+func RegisterDeferred(f func(arg unsafe.Pointer)) DeferredKind {
+	deferredMu.Lock()
+	defer deferredMu.Unlock()
+	deferredFuncs = append(deferredFuncs, f)
+	return DeferredKind(len(deferredFuncs) - 1)
+}
+
+// NewDeferred returns a deferred callback running the function of kind with
+// arg at priority pri, or nil if memory ran out.
+func NewDeferred(pri uint8, kind DeferredKind, arg unsafe.Pointer) *Deferred {
 	d := (*Deferred)(mem.AllocZeroed(unsafe.Sizeof(Deferred{})))
 	if d == nil {
 		return nil
 	}
 	d.cb.Pri = pri
 	d.cb.Closure = ClosureCbSelf
-	deferredMu.Lock()
-	if n := len(deferredFree); n > 0 {
-		d.id = deferredFree[n-1]
-		deferredFree = deferredFree[:n-1]
-		deferredFuncs[d.id] = fn
-	} else {
-		d.id = uint64(len(deferredFuncs))
-		deferredFuncs = append(deferredFuncs, fn)
-	}
-	deferredMu.Unlock()
+	d.kind = uint32(kind)
+	d.arg = arg
 	return d
 }
 
 func (d *Deferred) run() {
 	deferredMu.Lock()
-	fn := deferredFuncs[d.id]
+	var fn func(unsafe.Pointer)
+	if int(d.kind) < len(deferredFuncs) {
+		fn = deferredFuncs[d.kind]
+	}
 	deferredMu.Unlock()
 	if fn != nil {
-		fn()
+		fn(d.arg)
 	}
 }
+
+// SetArg changes the argument d's function gets (only while not scheduled).
+func (d *Deferred) SetArg(arg unsafe.Pointer) { d.arg = arg }
 
 // CallbackPtr is d's struct event_callback, as the queues hold it.
 func (d *Deferred) CallbackPtr() unsafe.Pointer { return unsafe.Pointer(&d.cb) }
@@ -71,13 +86,7 @@ func (d *Deferred) SetCFunc(fn, arg unsafe.Pointer) { d.cb.Fn, d.cb.Arg = fn, ar
 func (d *Deferred) SetPriority(pri uint8) { d.cb.Pri = pri }
 
 // Free releases d; it must not be scheduled.
-func (d *Deferred) Free() {
-	deferredMu.Lock()
-	deferredFuncs[d.id] = nil
-	deferredFree = append(deferredFree, d.id)
-	deferredMu.Unlock()
-	mem.Free(unsafe.Pointer(d))
-}
+func (d *Deferred) Free() { mem.Free(unsafe.Pointer(d)) }
 
 // maxDeferredsQueued bounds how many deferred callbacks one pass of the loop
 // runs; more are put off to the next iteration so that a callback storm

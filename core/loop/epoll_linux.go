@@ -2,6 +2,7 @@ package loop
 
 import (
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -23,6 +24,83 @@ type backend interface {
 	dispatch(b *Base, tv *Timeval) error
 	dealloc()
 	reinit(b *Base) error
+}
+
+// beKind names a base's backend. A base keeps only the kind and the state
+// the kind needs in its own off-heap memory (the epoll fd and result array
+// in its header, the fd map); the Go object that implements the backend is
+// a per-copy cache made from that state (be), so that a fresh copy of the
+// engine can take over a base after fork.
+type beKind int32
+
+const (
+	beNone beKind = iota
+	beEpoll
+	beEpollChangelist
+	bePoll
+	beSelect
+)
+
+func (k beKind) isEpoll() bool { return k == beEpoll || k == beEpollChangelist }
+
+// backends caches each base's backend object (*Base -> backend).
+var backends sync.Map
+
+// be returns b's backend, making it from b's state if this copy of the
+// engine has not seen b before.
+func (b *Base) be() backend {
+	if v, ok := backends.Load(b); ok {
+		return v.(backend)
+	}
+	v, _ := backends.LoadOrStore(b, b.rebuildBackend())
+	return v.(backend)
+}
+
+func (b *Base) setBackend(be backend) {
+	switch x := be.(type) {
+	case *epollBackend:
+		b.beKind = beEpoll
+		if x.changelist {
+			b.beKind = beEpollChangelist
+		}
+	case *pollBackend:
+		b.beKind = bePoll
+		if x.method != "poll" {
+			b.beKind = beSelect
+		}
+	}
+	backends.Store(b, be)
+}
+
+func (b *Base) dropBackend() {
+	backends.Delete(b)
+	b.beKind = beNone
+}
+
+// rebuildBackend makes the backend object of a base this copy of the engine
+// did not create: everything it needs is in the base's memory.
+func (b *Base) rebuildBackend() backend {
+	switch b.beKind {
+	case beEpoll, beEpollChangelist:
+		ep := &epollBackend{epfd: int(b.hdr.Epfd), hdr: b.hdr, changelist: b.beKind == beEpollChangelist}
+		if b.hdr.EpEvents != nil {
+			ep.events = unsafe.Slice((*unix.EpollEvent)(b.hdr.EpEvents), b.hdr.EpCap)
+		}
+		return ep
+	case bePoll, beSelect:
+		method := "poll"
+		if b.beKind == beSelect {
+			method = "select"
+		}
+		p := newPollState(method)
+		for fd := range b.io {
+			if m := ioMask(&b.io[fd]); m != 0 {
+				_ = p.add(int32(fd), 0, m)
+			}
+		}
+		return p
+	}
+	panic("loop: base without a backend")
 }
 
 const (
@@ -62,10 +140,10 @@ func newEpoll(b *Base) (*epollBackend, error) {
 	}
 	b.hdr.Epfd = int32(fd)
 	ep.changelist = b.flags&FlagEpollUseChangelist != 0 || b.envChangelist
-	b.be = ep
+	b.setBackend(ep)
 	if err := b.evsigInit(); err != nil {
 		ep.dealloc()
-		b.be = nil
+		b.dropBackend()
 		return nil, err
 	}
 	return ep, nil

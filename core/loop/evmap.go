@@ -69,7 +69,7 @@ func (b *Base) ioAdd(fd int32, ev *Event) (int, error) {
 	}
 	retval := 0
 	if res != 0 {
-		if err := b.be.add(fd, old, ev.Events&EvET|res); err != nil {
+		if err := b.be().add(fd, old, ev.Events&EvET|res); err != nil {
 			return -1, err
 		}
 		retval = 1
@@ -136,7 +136,7 @@ func (b *Base) ioDel(fd int32, ev *Event) (int, error) {
 	retval := 0
 	var err error
 	if res != 0 {
-		if err = b.be.del(fd, old, ev.Events&EvET|res); err != nil {
+		if err = b.be().del(fd, old, ev.Events&EvET|res); err != nil {
 			retval = -1
 		} else {
 			retval = 1
@@ -182,22 +182,18 @@ func (b *Base) sigAdd(sig int, ev *Event) (int, error) {
 	if sig < 0 || sig >= nsig {
 		return -1, fmt.Errorf("event_add: signal %d out of range", sig)
 	}
-	e := b.sig[sig]
-	if e == nil {
-		e = &sigEntry{}
-		b.sig[sig] = e
-	}
-	if e.head == nil {
+	head := &b.sig[sig]
+	if *head == nil {
 		if err := b.evsigAdd(sig); err != nil {
 			return -1, err
 		}
 	}
 	ev.lprev = nil
-	ev.lnext = e.head
-	if e.head != nil {
-		e.head.lprev = ev
+	ev.lnext = *head
+	if *head != nil {
+		(*head).lprev = ev
 	}
-	e.head = ev
+	*head = ev
 	return 1, nil
 }
 
@@ -205,9 +201,8 @@ func (b *Base) sigDel(sig int, ev *Event) (int, error) {
 	if sig < 0 || sig >= nsig || b.sig[sig] == nil {
 		return -1, fmt.Errorf("event_del: signal %d has no events", sig)
 	}
-	e := b.sig[sig]
-	listRemove(&e.head, ev)
-	if e.head == nil {
+	listRemove(&b.sig[sig], ev)
+	if b.sig[sig] == nil {
 		if err := b.evsigDel(sig); err != nil {
 			return -1, err
 		}
@@ -219,11 +214,7 @@ func (b *Base) sigActive(sig int, ncalls int) {
 	if sig < 0 || sig >= nsig {
 		return
 	}
-	e := b.sig[sig]
-	if e == nil {
-		return
-	}
-	for ev := e.head; ev != nil; ev = ev.lnext {
+	for ev := b.sig[sig]; ev != nil; ev = ev.lnext {
 		b.activeLocked(ev, EvSignal, int16(ncalls))
 	}
 }

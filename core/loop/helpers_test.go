@@ -95,3 +95,21 @@ func expectTrace(t *testing.T, got []string, want ...string) {
 		}
 	}
 }
+
+// Deferred callbacks name their function by kind and pass a pointer; the
+// tests' closures are found by that pointer (a unique off-heap address).
+var (
+	testDeferredFns  sync.Map // uintptr -> func()
+	testDeferredKind = RegisterDeferred(func(arg unsafe.Pointer) {
+		if f, ok := testDeferredFns.Load(uintptr(arg)); ok {
+			f.(func())()
+		}
+	})
+)
+
+// newDeferredFunc is a Deferred running f.
+func newDeferredFunc(pri uint8, f func()) *Deferred {
+	p := mem.Alloc(1)
+	testDeferredFns.Store(uintptr(p), f)
+	return NewDeferred(pri, testDeferredKind, p)
+}

@@ -15,13 +15,13 @@ import (
 //
 // The word is off the Go heap, where the race detector does not see
 // atomics as synchronisation, so in race builds Lock and Unlock also
-// acquire and release tok, a Go-heap object of the lock's own.
+// acquire and release a Go-heap token of the lock's own (raceToken; the
+// lock itself lives in off-heap memory and may hold no Go pointer).
 type sharedLock struct {
-	w   *uint32
-	tok *byte
+	w *uint32
 }
 
-func newSharedLock(w *uint32) sharedLock { return sharedLock{w, new(byte)} }
+func newSharedLock(w *uint32) sharedLock { return sharedLock{w} }
 
 // futex(2) operations (linux/futex.h): FUTEX_WAIT and FUTEX_WAKE with
 // FUTEX_PRIVATE_FLAG.
@@ -39,14 +39,26 @@ func (l sharedLock) Lock() {
 				futexWaitPrivate, 2, 0, 0, 0)
 		}
 	}
-	raceAcquire(unsafe.Pointer(l.tok))
+	raceAcquire(raceToken(l.w))
 }
 
 func (l sharedLock) Unlock() {
-	raceRelease(unsafe.Pointer(l.tok))
+	raceRelease(raceToken(l.w))
 	if atomic.AddUint32(l.w, ^uint32(0)) != 0 {
 		atomic.StoreUint32(l.w, 0)
 		_, _, _ = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(l.w)),
 			futexWakePrivate, 1, 0, 0, 0)
 	}
+}
+
+// futexWait sleeps while *w == val (or until woken, or spuriously).
+func futexWait(w *uint32, val uint32) {
+	_, _, _ = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWaitPrivate,
+		uintptr(val), 0, 0, 0)
+}
+
+// futexWakeAll wakes every thread in futexWait on w.
+func futexWakeAll(w *uint32) {
+	_, _, _ = unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(w)), futexWakePrivate,
+		uintptr(1<<31-1), 0, 0, 0)
 }

@@ -59,7 +59,7 @@ func (b *Base) Loop(flags int) (int, error) {
 		}
 		b.makeLaterActive()
 		b.clearTimeCache()
-		if err = b.be.dispatch(b, tv); err != nil {
+		if err = b.be().dispatch(b, tv); err != nil {
 			retval = -1
 			break
 		}
@@ -208,7 +208,7 @@ func (b *Base) runOne(cb *Callback) bool {
 	b.hdr.Current = nil
 	if b.hdr.CurrentWaiters != 0 {
 		b.hdr.CurrentWaiters = 0
-		b.cond.Broadcast()
+		b.wakeCurrentWaiters()
 	}
 	return counted
 }
@@ -354,17 +354,18 @@ func (b *Base) signalClosure(ev *Event) {
 func (b *Base) Reinit() error {
 	b.lock()
 	defer b.unlock()
-	return b.be.reinit(b)
+	return b.be().reinit(b)
 }
 
-// release undoes NewBase's registration when no backend could be set up.
+// release frees the base's memory (NewBase's failure path, and the last
+// step of Free).
 func (b *Base) release() {
-	unregister(b.handle)
-	b.hdr.Magic = 0
+	hdr := b.hdr
+	hdr.Magic = 0
 	b.heapFree()
-	mem.Free(unsafe.Pointer(b.hdr.Active))
-	mem.Free(unsafe.Pointer(b.hdr))
-	b.hdr = nil
+	mem.Free(unsafe.Pointer(hdr.Active))
+	// b lives in the same block as its header: gone from here on.
+	mem.Free(unsafe.Pointer(hdr))
 }
 
 // Free is event_base_free (runFinalizers) and event_base_free_nofinalize.
@@ -379,9 +380,9 @@ func (b *Base) Free(runFinalizers bool) {
 	}
 	nDeleted := 0
 	// Every event on a signal or an fd, internal ones included.
-	for _, e := range b.sig {
-		for e != nil && e.head != nil {
-			_, _ = b.delLocked(e.head, DelAutoBlock)
+	for i := range b.sig {
+		for b.sig[i] != nil {
+			_, _ = b.delLocked(b.sig[i], DelAutoBlock)
 		}
 	}
 	for i := range b.io {
@@ -393,7 +394,7 @@ func (b *Base) Free(runFinalizers bool) {
 		_, _ = b.delLocked(b.heapArr()[0], DelAutoBlock)
 		nDeleted++
 	}
-	for _, c := range b.common {
+	for _, c := range b.common[:b.ncommon] {
 		_, _ = b.delLocked(&c.ev, DelAutoBlock)
 		for ev := c.events.head; ev != nil; {
 			next := ev.tnext
@@ -405,7 +406,8 @@ func (b *Base) Free(runFinalizers bool) {
 		}
 	}
 	commons := b.common
-	b.common = nil
+	ncommon := b.ncommon
+	b.ncommon = 0
 	for {
 		n := b.freeQueues(runFinalizers)
 		if n == 0 {
@@ -422,11 +424,12 @@ func (b *Base) Free(runFinalizers bool) {
 		o = next
 	}
 	b.once = nil
-	if b.be != nil {
+	if b.beKind != beNone {
 		b.evsigDealloc()
-		b.be.dealloc()
+		b.be().dealloc()
+		b.dropBackend()
 	}
-	for _, c := range commons {
+	for _, c := range commons[:ncommon] {
 		mem.Free(unsafe.Pointer(c))
 	}
 	if b.sigEv != nil {
@@ -535,7 +538,7 @@ func CLoopIOReadyRun(hdr unsafe.Pointer, n int) (pri, count int) {
 	if b == nil {
 		return -2, 0
 	}
-	ep, ok := b.be.(*epollBackend)
+	ep, ok := b.be().(*epollBackend)
 	if !ok {
 		return -2, 0
 	}
@@ -565,9 +568,9 @@ func CLoopIOReadyRun(hdr unsafe.Pointer, n int) (pri, count int) {
 // CLoopWakeWaiters wakes the threads waiting for the callback the C loop
 // just ran to return (see waitCurrent); the caller holds the base's lock.
 func CLoopWakeWaiters(hdr unsafe.Pointer) {
-	if b := FromPtr(hdr); b != nil && b.cond != nil {
+	if b := FromPtr(hdr); b != nil {
 		b.hdr.CurrentWaiters = 0
-		b.cond.Broadcast()
+		b.wakeCurrentWaiters()
 	}
 }
 

@@ -492,7 +492,7 @@ func TestDeferred(t *testing.T) {
 	defer b.Free(true)
 	var tr trace
 	var d *Deferred
-	d = NewDeferred(0, func() { tr.add("deferred") })
+	d = newDeferredFunc(0, func() { tr.add("deferred") })
 	defer d.Free()
 	ev := newEvent(t, b, -1, 0, func(int32, int16, unsafe.Pointer) {
 		tr.add("cb start")
@@ -805,7 +805,7 @@ func TestDeferredCapPerPass(t *testing.T) {
 	var ds []*Deferred
 	ran := 0
 	for i := 0; i < 40; i++ {
-		d := NewDeferred(0, func() { ran++ })
+		d := newDeferredFunc(0, func() { ran++ })
 		ds = append(ds, d)
 		defer d.Free()
 	}

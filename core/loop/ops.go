@@ -426,7 +426,7 @@ func Finalize(ev *Event, fn unsafe.Pointer, free bool) error {
 
 // ---- event_base_once and loop control ------------------------------------
 
-var onceCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointer) {
+func onceFn(fd int32, what int16, arg unsafe.Pointer) {
 	o := (*onceEvent)(arg)
 	call(o.cb, fd, what, o.arg)
 	b := FromPtr(o.ev.Base)
@@ -436,7 +436,7 @@ var onceCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointer) {
 		b.unlock()
 	}
 	mem.Free(unsafe.Pointer(o))
-})
+}
 
 func (b *Base) onceUnlink(o *onceEvent) {
 	if o.prev != nil {
@@ -490,7 +490,7 @@ func (b *Base) Once(fd int32, events int16, fn, arg unsafe.Pointer, tv *Timeval)
 	return nil
 }
 
-var loopexitCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointer) {
+func loopexitFn(fd int32, what int16, arg unsafe.Pointer) {
 	if b := FromPtr(arg); b != nil {
 		// libevent sets the flag without the lock; the loop reads it
 		// from this same thread.
@@ -498,7 +498,7 @@ var loopexitCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointe
 		b.hdr.GotTerm = true
 		b.unlock()
 	}
-})
+}
 
 // LoopExit is event_base_loopexit: stop after the given time (nil or zero:
 // after this pass of callbacks). It is an ordinary one-shot event, so it
@@ -565,7 +565,7 @@ func (b *Base) ActiveByFd(fd int32, events int16) {
 			b.activeLocked(ev, EvTimeout, 1)
 		}
 	}
-	for _, c := range b.common {
+	for _, c := range b.common[:b.ncommon] {
 		for ev := c.events.head; ev != nil; ev = ev.tnext {
 			if ev.Fd == fd {
 				b.activeLocked(ev, EvTimeout, 1)
@@ -614,11 +614,8 @@ func (b *Base) foreachLocked(fn func(ev *Event) int) int {
 			}
 		}
 	}
-	for _, e := range b.sig {
-		if e == nil {
-			continue
-		}
-		for ev := e.head; ev != nil; ev = ev.lnext {
+	for _, head := range b.sig {
+		for ev := head; ev != nil; ev = ev.lnext {
 			if r := fn(ev); r != 0 {
 				return r
 			}
@@ -632,7 +629,7 @@ func (b *Base) foreachLocked(fn func(ev *Event) int) int {
 			return r
 		}
 	}
-	for _, c := range b.common {
+	for _, c := range b.common[:b.ncommon] {
 		for ev := c.events.head; ev != nil; ev = ev.tnext {
 			if ev.Cb.Flags&ListInserted != 0 {
 				continue

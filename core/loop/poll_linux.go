@@ -26,16 +26,24 @@ const (
 	selectFeatures = FeatureFDs
 )
 
-func newPoll(b *Base, method string) (*pollBackend, error) {
+// newPollState is an empty poll set for method ("poll" or "select"). The
+// set is derived state: a copy of the engine that did not make the base
+// rebuilds it from the fd map (rebuildBackend).
+func newPollState(method string) *pollBackend {
 	p := &pollBackend{method: method, index: make(map[int32]int)}
 	if method == "poll" {
 		p.feats, p.rdhup = pollFeatures, true
 	} else {
 		p.feats = selectFeatures
 	}
-	b.be = p
+	return p
+}
+
+func newPoll(b *Base, method string) (*pollBackend, error) {
+	p := newPollState(method)
+	b.setBackend(p)
 	if err := b.evsigInit(); err != nil {
-		b.be = nil
+		b.dropBackend()
 		return nil, err
 	}
 	return p, nil

@@ -5,5 +5,6 @@ package loop
 import "unsafe"
 
 // See sharedLock.
-func raceAcquire(unsafe.Pointer) {}
-func raceRelease(unsafe.Pointer) {}
+func raceAcquire(unsafe.Pointer)       {}
+func raceRelease(unsafe.Pointer)       {}
+func raceToken(*uint32) unsafe.Pointer { return nil }

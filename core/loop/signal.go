@@ -99,7 +99,6 @@ func (b *Base) evsigInit() error {
 			return fmt.Errorf("evsig_init: %w", unix.ENOMEM)
 		}
 	}
-	b.sigOld = make(map[int]uintptr)
 	b.assignLocked(b.sigEv, int32(p[0]), EvRead|EvPersist, evsigCb, b.Ptr())
 	b.sigEv.Cb.Flags |= ListInternal
 	b.sigEv.Cb.Pri = 0
@@ -124,7 +123,7 @@ func (b *Base) evsigAdd(sig int) error {
 		logf(LogWarn, "Added a signal to event base %p with signals already added to event_base %p.  "+
 			"Only one can have signals at a time with the %s backend.  The base with the most recently "+
 			"added signal or the most recent event_base_loop() call gets preference; do not rely on this "+
-			"behavior in future Libevent versions.", b.Ptr(), evsig.base.Ptr(), b.be.name())
+			"behavior in future Libevent versions.", b.Ptr(), evsig.base.Ptr(), b.be().name())
 	}
 	evsig.base = b
 	b.nSignalsAdded++
@@ -135,7 +134,7 @@ func (b *Base) evsigAdd(sig int) error {
 
 	saved, err := hooks().Install(sig)
 	if err == nil {
-		b.sigOld[sig] = saved
+		b.sigOld[sig], b.sigHave[sig] = saved, true
 		if !b.sigAdded {
 			if _, err = b.addLocked(b.sigEv, nil, false); err == nil {
 				b.sigAdded = true
@@ -162,11 +161,11 @@ func (b *Base) evsigDel(sig int) error {
 }
 
 func (b *Base) evsigRestore(sig int) error {
-	saved, ok := b.sigOld[sig]
-	if !ok {
+	if !b.sigHave[sig] {
 		return nil
 	}
-	delete(b.sigOld, sig)
+	saved := b.sigOld[sig]
+	b.sigOld[sig], b.sigHave[sig] = 0, false
 	if err := hooks().Restore(sig, saved); err != nil {
 		logf(LogWarn, "sigaction: %v", err)
 		return err
@@ -200,7 +199,7 @@ func (b *Base) evsigDealloc() {
 	}
 }
 
-var evsigCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointer) {
+func evsigFn(fd int32, what int16, arg unsafe.Pointer) {
 	var buf [1024]byte
 	var caught [nsig]int
 	for {
@@ -231,4 +230,4 @@ var evsigCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointer) 
 		}
 	}
 	b.unlock()
-})
+}

@@ -155,7 +155,7 @@ func (b *Base) isCommon(tv Timeval) bool {
 	if tv.Usec&commonMask != commonMagic {
 		return false
 	}
-	return int((tv.Usec&commonIdxMask)>>commonIdxShift) < len(b.common)
+	return int((tv.Usec&commonIdxMask)>>commonIdxShift) < b.ncommon
 }
 
 func (b *Base) commonFor(tv Timeval) *commonTimeout {
@@ -211,7 +211,7 @@ func (b *Base) commonSchedule(c *commonTimeout, head *Event) {
 	_, _ = b.addLocked(&c.ev, &tv, true)
 }
 
-var commonTimeoutCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.Pointer) {
+func commonTimeoutFn(fd int32, what int16, arg unsafe.Pointer) {
 	c := (*commonTimeout)(arg)
 	b := FromPtr(c.base)
 	if b == nil {
@@ -233,7 +233,7 @@ var commonTimeoutCb = RegisterGoCallback(func(fd int32, what int16, arg unsafe.P
 		b.commonSchedule(c, ev)
 	}
 	b.unlock()
-})
+}
 
 // InitCommonTimeout is event_base_init_common_timeout. The returned timeval
 // lives as long as the base; nil means the base has no room for another.
@@ -247,12 +247,12 @@ func (b *Base) InitCommonTimeout(d Timeval) *Timeval {
 		d.Sec += d.Usec / 1000000
 		d.Usec %= 1000000
 	}
-	for _, c := range b.common {
+	for _, c := range b.common[:b.ncommon] {
 		if d.Sec == c.duration.Sec && d.Usec == c.duration.Usec&usecMask {
 			return &c.duration
 		}
 	}
-	if len(b.common) == maxCommonTimers {
+	if b.ncommon == maxCommonTimers {
 		logf(LogWarn, "event_base_init_common_timeout: Too many common timeouts already in use; we only support %d per event_base", maxCommonTimers)
 		return nil
 	}
@@ -262,12 +262,13 @@ func (b *Base) InitCommonTimeout(d Timeval) *Timeval {
 		return nil
 	}
 	c.duration.Sec = d.Sec
-	c.duration.Usec = d.Usec | commonMagic | int64(len(b.common))<<commonIdxShift
+	c.duration.Usec = d.Usec | commonMagic | int64(b.ncommon)<<commonIdxShift
 	c.base = b.Ptr()
 	b.assignLocked(&c.ev, -1, 0, commonTimeoutCb, unsafe.Pointer(c))
 	c.ev.Cb.Flags |= ListInternal
 	c.ev.Cb.Pri = 0
-	b.common = append(b.common, c)
+	b.common[b.ncommon] = c
+	b.ncommon++
 	return &c.duration
 }
 
