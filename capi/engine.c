@@ -20,6 +20,20 @@
  * The "loaded" state is an atomic word under a mutex rather than a
  * pthread_once, because a fork must be able to change it in the child.
  *
+ * Fork after the engine started. The Go runtime does not survive fork: the
+ * child has the engine's memory but none of its threads, and any call into
+ * that copy may hang. So the child handler marks the engine stale and closes
+ * the descriptors the runtime had opened, and the child's next call that
+ * needs Go loads a fresh copy of the engine: the same file, read into a
+ * memfd and opened as /proc/<pid>/fd/<n> (a new inode, so the dynamic
+ * linker cannot hand back the dead copy it has under the file's own name;
+ * failing a memfd, a copy in a unique temporary file, removed once loaded).
+ * The dead copy is never called again. A fresh copy can carry on because
+ * every object's state is C memory (bases, events, buffers, bufferevents,
+ * listeners, groups) and the few things that name Go code (callback slots,
+ * deferred and watcher kinds) mean the same in every copy. Any number of
+ * generations work: a child that forks again does the same.
+ *
  * Built with GE_STATIC_ENGINE for libevent_core.a, where the engine is
  * linked in as a Go archive whose runtime constructor has been set aside
  * (tools/mkstatic.sh): the same steps then start the linked-in runtime
@@ -35,7 +49,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -50,6 +67,14 @@ struct ge_engine_api ge_eng;
 int ge_engine_state; /* GE_ENGINE_*, read without the lock (internal.h) */
 
 static pthread_mutex_t ge_engine_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* How many engine copies this process has loaded (its own, not counting
+ * those of its ancestors), and the descriptors the live copy's runtime
+ * opened, which a child closes. */
+static unsigned ge_engine_loads;
+#define GE_RUNTIME_FDS_MAX 8
+static int ge_runtime_fds[GE_RUNTIME_FDS_MAX];
+static int ge_runtime_nfds;
 
 /* ---- what the engine may call ------------------------------------------- */
 
@@ -84,6 +109,7 @@ int ge_run_queue(void *base, int pri, int max_to_process);
 int ge_sig_install(int sig, uintptr_t *saved);
 int ge_sig_restore(int sig, uintptr_t saved);
 void ge_sig_set_target(int fd);
+void ge_sig_discard(uintptr_t saved);
 void ge_bev_sock_readcb(int fd, short what, void *arg);
 void ge_bev_sock_writecb(int fd, short what, void *arg);
 enum bufferevent_filter_result ge_bev_null_filter(struct evbuffer *src,
@@ -94,7 +120,7 @@ static const struct ge_core_api ge_core_api = {
 	.size = sizeof(struct ge_core_api),
 #define GE_X_CALL(ret, name, params, args) .name = name,
 #define GE_X_VOID(name, params, args) .name = name,
-#define GE_X_ADDR(name) .name = (void *)name,
+#define GE_X_ADDR(name) .name = (void *)&name,
 	GE_CORE_CALLS(GE_X_CALL)
 	GE_CORE_VOID_CALLS(GE_X_VOID)
 	GE_CORE_ADDRS(GE_X_ADDR)
@@ -300,9 +326,61 @@ static void engine_path(char *out, size_t n)
 		snprintf(out, n, "%s", GE_ENGINE_FILE);
 }
 
+/* Copies the file at path to the descriptor out; 0 or -1. */
+static int copy_file(const char *path, int out)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return -1;
+	struct stat st;
+	int r = fstat(in, &st);
+	off_t off = 0;
+	while (r == 0 && off < st.st_size) {
+		ssize_t n = sendfile(out, in, &off, (size_t)(st.st_size - off));
+		if (n <= 0) {
+			char buf[65536];
+			n = read(in, buf, sizeof buf);
+			if (n <= 0 || write(out, buf, (size_t)n) != n)
+				r = -1;
+			else
+				off += n;
+		}
+	}
+	close(in);
+	return r;
+}
+
+/* dlopen of a fresh copy of the engine at path: a memfd holding the file,
+ * opened through /proc/<pid>/fd/<n>, or a unique temporary copy. shown
+ * gets the name dlopen was given. */
+static void *open_fresh_copy(const char *path, char *shown, size_t n)
+{
+	void *h = NULL;
+	int fd = (int)syscall(SYS_memfd_create, "goevent-engine", (unsigned)MFD_CLOEXEC);
+	if (fd >= 0) {
+		snprintf(shown, n, "/proc/%d/fd/%d", (int)getpid(), fd);
+		if (copy_file(path, fd) == 0)
+			h = dlopen(shown, RTLD_NOW | RTLD_LOCAL);
+		close(fd);
+		if (h)
+			return h;
+	}
+	const char *dir = getenv("TMPDIR");
+	snprintf(shown, n, "%s/goevent-engine-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkostemp(shown, O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (copy_file(path, fd) == 0)
+		h = dlopen(shown, RTLD_NOW | RTLD_LOCAL);
+	unlink(shown);
+	close(fd);
+	return h;
+}
+
 /* Loads and attaches the engine file into tbl; 0, or -1 after one log line
- * for fn. */
-static int engine_open(const char *fn, struct ge_engine_api *tbl)
+ * for fn. fresh: load a new copy even if the dynamic linker has one (a
+ * child whose inherited copy is dead). */
+static int engine_open(const char *fn, struct ge_engine_api *tbl, int fresh)
 {
 	char path[PATH_MAX + 64];
 	engine_path(path, sizeof path);
@@ -312,12 +390,19 @@ static int engine_open(const char *fn, struct ge_engine_api *tbl)
 		errno = ELIBACC;
 		return -1;
 	}
-	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	char shown[PATH_MAX + 64];
+	void *h;
+	if (fresh) {
+		h = open_fresh_copy(path, shown, sizeof shown);
+	} else {
+		snprintf(shown, sizeof shown, "%s", path);
+		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	}
 	if (!h) {
 		const char *why = dlerror();
-		size_t n = strlen(path);
+		size_t n = strlen(shown);
 		/* dlerror names the file first; once is enough. */
-		if (why && strncmp(why, path, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+		if (why && strncmp(why, shown, n) == 0 && strncmp(why + n, ": ", 2) == 0)
 			why += n + 2;
 		ge_log(GE_LOG_ERR, "%s: cannot load goevent's engine %s: %s", fn, path,
 		    why ? why : "dlopen failed");
@@ -358,8 +443,9 @@ __attribute__((constructor)) static void ge_save_args(int argc, char **argv, cha
 	ge_envp = envp;
 }
 
-static int engine_open(const char *fn, struct ge_engine_api *tbl)
+static int engine_open(const char *fn, struct ge_engine_api *tbl, int fresh)
 {
+	(void)fresh; /* never: a linked-in engine has no second copy */
 	if (!__start_goinit || __stop_goinit - __start_goinit != 1) {
 		ge_log(GE_LOG_ERR, "%s: this libevent_core.a has no engine to start", fn);
 		errno = ELIBBAD;
@@ -396,9 +482,17 @@ static void ge_fork_child(void)
 {
 	pthread_mutex_init(&ge_engine_mu, NULL);
 	/* The engine's threads did not come along: it must never run again
-	 * in this process. */
-	if (ge_engine_state == GE_ENGINE_READY)
+	 * in this process. Its runtime's descriptors (its poller's epoll
+	 * instance, shared with the parent, and eventfd) are of no use here. */
+	if (ge_engine_state == GE_ENGINE_READY) {
 		__atomic_store_n(&ge_engine_state, GE_ENGINE_STALE, __ATOMIC_RELEASE);
+		for (int i = 0; i < ge_runtime_nfds; i++)
+			close(ge_runtime_fds[i]);
+		ge_runtime_nfds = 0;
+	}
+	/* A lock another thread of the parent held stays held in the child. */
+	__atomic_store_n(&ge_evsig_state.lock, 0, __ATOMIC_RELAXED);
+	ge_engine_loads = 0;
 }
 
 __attribute__((constructor)) static void ge_engine_init(void)
@@ -406,13 +500,17 @@ __attribute__((constructor)) static void ge_engine_init(void)
 	pthread_atfork(ge_fork_prepare, ge_fork_parent, ge_fork_child);
 }
 
+#ifdef GE_STATIC_ENGINE
+/* A linked-in engine cannot be loaded afresh, so a child of a process whose
+ * engine started cannot use it. */
 static void fork_report(const char *fn)
 {
 	char msg[320];
 	int n = snprintf(msg, sizeof(msg),
-	    "goevent: %s called in a child process after fork(), but goevent's Go "
-	    "engine had started in the parent and does not survive fork; it can "
-	    "only be used after exec\n",
+	    "goevent: %s called in a child process after fork(), but the Go engine "
+	    "linked into this program (libevent_core.a) had started in the parent "
+	    "and cannot be started again; link against libevent_core-2.1.so.7 to "
+	    "use goevent after fork\n",
 	    fn);
 	if (n > (int)sizeof(msg) - 1)
 		n = (int)sizeof(msg) - 1;
@@ -421,6 +519,17 @@ static void fork_report(const char *fn)
 		/* nothing more can be done */
 	}
 	errno = ENOSYS;
+}
+#endif
+
+/* The open descriptors among the n from fd on, as a bit mask. */
+static unsigned open_fds_from(int fd, int n)
+{
+	unsigned m = 0;
+	for (int i = 0; i < n; i++)
+		if (fcntl(fd + i, F_GETFD) >= 0)
+			m |= 1u << i;
+	return m;
 }
 
 /* ---- the first call ------------------------------------------------------- */
@@ -439,11 +548,13 @@ int ge_engine_require(const char *fn)
 		pthread_mutex_unlock(&ge_engine_mu);
 		return 1;
 	}
+#ifdef GE_STATIC_ENGINE
 	if (st == GE_ENGINE_STALE) {
 		pthread_mutex_unlock(&ge_engine_mu);
 		fork_report(fn);
 		return 0;
 	}
+#endif
 
 	struct timespec t0, t1, t2, t3, t4;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -457,18 +568,32 @@ int ge_engine_require(const char *fn)
 	 * fall, but now rather than mid-run. */
 	if (floor >= 64)
 		fd_fill(floor, &fill);
-	ge_sigpipe_note_before_engine();
+	if (ge_engine_loads == 0 && st == GE_ENGINE_NONE)
+		ge_sigpipe_note_before_engine();
+	/* Which descriptors the runtime opens: those that appear at the top
+	 * of the placeholders while it starts (a fresh copy's memfd may take
+	 * the first slot; it is closed before the runtime starts). */
+	int scan_from = floor >= 64 ? floor : 0;
+	unsigned before = floor >= 64 ? open_fds_from(scan_from, GE_RUNTIME_FDS_MAX) : 0;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 
 	struct ge_engine_api tbl;
 	memset(&tbl, 0, sizeof tbl);
 	tbl.size = sizeof tbl;
-	int r = engine_open(fn, &tbl);
+	int r = engine_open(fn, &tbl, st == GE_ENGINE_STALE);
 	int err = errno;
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	if (r == 0) {
 		ge_eng = tbl;
 		goev_engine_start();
+		ge_engine_loads++;
+		ge_runtime_nfds = 0;
+		if (floor >= 64) {
+			unsigned now = open_fds_from(scan_from, GE_RUNTIME_FDS_MAX) & ~before;
+			for (int i = 0; i < GE_RUNTIME_FDS_MAX; i++)
+				if (now & (1u << i))
+					ge_runtime_fds[ge_runtime_nfds++] = scan_from + i;
+		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t3);
 	int placeholders = fill.n;
@@ -480,9 +605,10 @@ int ge_engine_require(const char *fn)
 	clock_gettime(CLOCK_MONOTONIC, &t4);
 	pthread_mutex_unlock(&ge_engine_mu);
 	/* Seen with event_enable_debug_logging: what the first call cost. */
-	ge_log(GE_LOG_DEBUG, "goevent engine %s for %s in %.3f ms: %d placeholder "
+	ge_log(GE_LOG_DEBUG, "goevent engine %s%s for %s in %.3f ms: %d placeholder "
 	    "descriptors %.3f ms, load %.3f ms, runtime start %.3f ms, release %.3f ms",
-	    r == 0 ? "started" : "not started", fn, ms_between(&t0, &t4), placeholders,
+	    r == 0 ? "started" : "not started", st == GE_ENGINE_STALE ? " (a fresh copy after fork)" : "",
+	    fn, ms_between(&t0, &t4), placeholders,
 	    ms_between(&t0, &t1), ms_between(&t1, &t2), ms_between(&t2, &t3),
 	    ms_between(&t3, &t4));
 	errno = r == 0 ? saved_errno : err;

@@ -67,6 +67,7 @@ struct ge_engine_api {
 	X(ge_log_str, (int severity, const char *msg), (severity, msg)) \
 	X(ge_buffer_release_chains, (void *head), (head)) \
 	X(ge_sig_set_target, (int fd), (fd)) \
+	X(ge_sig_discard, (uintptr_t saved), (saved)) \
 	X(ge_gocb_set_range, (uintptr_t lo, uintptr_t hi), (lo, hi)) \
 	X(ge_filt_hooks_set, (void *read_hook, void *write_hook), \
 	    (read_hook, write_hook)) \
@@ -82,6 +83,7 @@ struct ge_engine_api {
 	X(ge_bev_pair_out_added) \
 	X(ge_bev_null_filter) \
 	X(ge_gocb_slots) \
+	X(ge_evsig_state) \
 	/* end */
 
 struct ge_core_api {

@@ -91,6 +91,17 @@ int ge_engine_require(const char *fn);
 		return; \
 } while (0)
 
+/* The engine's record of which base receives signals (libevent's
+ * evsig_base, core/loop's evsigState; signal.c): process state that must
+ * outlive any copy of the engine, so it lives in this library. */
+struct ge_evsig_state {
+	uint32_t lock;
+	uint32_t pad_;
+	void *base;
+	int64_t n;
+};
+extern struct ge_evsig_state ge_evsig_state;
+
 /* SIGPIPE's disposition just before the engine's runtime started
  * (buffer_io.c; see ge_writev). */
 void ge_sigpipe_note_before_engine(void);

@@ -18,6 +18,8 @@
 
 #include "loop.h"
 
+struct ge_evsig_state ge_evsig_state; /* internal.h */
+
 /* The fd the handler writes caught signal numbers to: the signal pipe of
  * the base that most recently added a signal or started its loop. */
 static volatile int ge_sig_fd = -1;
@@ -69,4 +71,10 @@ int ge_sig_restore(int sig, uintptr_t saved)
 		r = errno;
 	ge_free(old);
 	return r;
+}
+
+/* Lets go of what ge_sig_install saved, restoring nothing. */
+void ge_sig_discard(uintptr_t saved)
+{
+	ge_free((void *)saved);
 }

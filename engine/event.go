@@ -52,6 +52,7 @@ import (
 )
 
 func setupLoop() {
+	loop.SetSignalState(C.ge_evsig_state_addr())
 	loop.SetInvoker(loop.Invoker{
 		Event: func(fn unsafe.Pointer, fd int32, what int16, arg unsafe.Pointer) {
 			C.ge_call_event_cb(fn, C.int(fd), C.short(what), arg)
@@ -94,6 +95,7 @@ func setupLoop() {
 			return nil
 		},
 		SetTarget: func(fd int) { C.ge_sig_set_target(C.int(fd)) },
+		Discard:   func(saved uintptr) { C.ge_sig_discard(C.uintptr_t(saved)) },
 	})
 	// Deferred evbuffer callbacks (evbuffer_defer_callbacks) run from the
 	// loop. core/evbuffer knows nothing of the loop; this is the join.

@@ -183,6 +183,10 @@ type Base struct {
 	flags         int
 	beKind        beKind // which backend; its Go-side object is a cache (be)
 	envChangelist bool   // EVENT_EPOLL_USE_CHANGELIST was set
+	// detached: fd events come and go without telling the backend (Reinit
+	// deletes the internal events of a base whose epoll instance is
+	// shared with the parent process).
+	detached bool
 
 	// time: in hdr
 

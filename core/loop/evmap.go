@@ -68,7 +68,7 @@ func (b *Base) ioAdd(fd int32, ev *Event) (int, error) {
 		return -1, errTooManyOnFd
 	}
 	retval := 0
-	if res != 0 {
+	if res != 0 && !b.detached {
 		if err := b.be().add(fd, old, ev.Events&EvET|res); err != nil {
 			return -1, err
 		}
@@ -135,7 +135,7 @@ func (b *Base) ioDel(fd int32, ev *Event) (int, error) {
 	}
 	retval := 0
 	var err error
-	if res != 0 {
+	if res != 0 && !b.detached {
 		if err = b.be().del(fd, old, ev.Events&EvET|res); err != nil {
 			retval = -1
 		} else {

@@ -348,13 +348,95 @@ func (b *Base) signalClosure(ev *Event) {
 	}
 }
 
-// Reinit is event_reinit. goevent cannot continue in a forked child (the C
-// layer refuses that case before it gets here); in the process that owns the
-// base it rebuilds the epoll instance, which changes nothing observable.
+// Reinit is event_reinit, in libevent 2.1.12's steps, which a program
+// forked after making the base calls in the child: the signal pipe and the
+// wake-up eventfd, which the child would otherwise share with its parent,
+// are closed (their events deleted without telling the backend, whose epoll
+// instance the child shares with the parent too); an epoll base then gets a
+// new epoll instance and signal pipe and every fd and signal with events is
+// registered again; a poll or select base only gets a new signal pipe. A
+// base that was notifiable becomes so again. Timers and active events are
+// kept. Descriptors are closed and opened in libevent's order, so they get
+// the numbers they would under libevent.
 func (b *Base) Reinit() error {
 	b.lock()
 	defer b.unlock()
-	return b.be().reinit(b)
+	needReinit := b.beKind.isEpoll()
+	b.detached = needReinit
+	hadSignal := false
+	if b.sigAdded {
+		_, _ = b.delLocked(b.sigEv, DelAutoBlock)
+		b.sigAdded = false
+		hadSignal = true
+		b.syncSigSetBase()
+	}
+	for i := range b.sigPipe {
+		if b.sigPipe[i] >= 0 {
+			_ = unix.Close(b.sigPipe[i])
+			b.sigPipe[i] = -1
+		}
+	}
+	wasNotifiable := b.notifyFd >= 0
+	if b.notifyFd >= 0 {
+		_, _ = b.delLocked(b.notifyEv, DelAutoBlock)
+		_ = unix.Close(b.notifyFd)
+		b.notifyFd = -1
+		b.notifyPending = false
+	}
+	b.detached = false
+
+	var err error
+	if needReinit {
+		b.be().dealloc()
+		b.dropBackend()
+		if _, err = newEpoll(b); err != nil {
+			logf(LogErr, "event_reinit: could not reinitialize event mechanism")
+			return err
+		}
+		b.hdr.Method = int32(b.MethodIndex())
+		err = b.reregister()
+	} else {
+		if err = b.evsigInit(); err == nil && hadSignal {
+			if _, err = b.addLocked(b.sigEv, nil, false); err == nil {
+				b.sigAdded = true
+			}
+			b.syncSigSetBase()
+		}
+	}
+	if wasNotifiable && err == nil {
+		err = b.makeNotifiableLocked()
+	}
+	return err
+}
+
+// reregister is libevent's evmap_reinit_: tell a fresh backend about every
+// fd and signal that has events (a signal's handler is installed again,
+// which also brings the signal pipe's event back).
+func (b *Base) reregister() error {
+	var firstErr error
+	be := b.be()
+	for fd := range b.io {
+		e := &b.io[fd]
+		events := ioMask(e)
+		if events == 0 {
+			continue
+		}
+		if e.head != nil && e.head.Events&EvET != 0 {
+			events |= EvET
+		}
+		if err := be.add(int32(fd), 0, events); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	for sig := range b.sig {
+		if b.sig[sig] == nil {
+			continue
+		}
+		if err := b.evsigAdd(sig); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
 }
 
 // release frees the base's memory (NewBase's failure path, and the last

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"structs"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"goevent/core/mem"
 )
 
 // Signals reach the loop the way libevent's signal.c brings them: a process
@@ -33,6 +36,9 @@ type SignalHooks struct {
 	// SetTarget names the fd the catcher writes signal numbers to
 	// (-1: none).
 	SetTarget func(fd int)
+	// Discard releases a token from Install without restoring anything
+	// (nil: nothing to release).
+	Discard func(saved uintptr)
 }
 
 var sigHooks atomic.Pointer[SignalHooks]
@@ -80,12 +86,33 @@ var goSignalHooks = SignalHooks{
 	SetTarget: func(fd int) { goSigTarget.Store(int64(fd)) },
 }
 
-// The base currently receiving signals (libevent's evsig_base).
-var evsig struct {
-	mu   sync.Mutex
+// evsigState is libevent's evsig_base: which base receives signals, and
+// how many it has added. It is process-wide state that must outlive any copy
+// of the engine (after fork a fresh copy must know it), so it lives in
+// memory the C library lends (SetSignalState); Go tests use memory of their
+// own.
+type evsigState struct {
+	_    structs.HostLayout
+	lock uint32
+	_    uint32
 	base *Base
 	n    int
 }
+
+var evsig *evsigState
+
+// SetSignalState names the process's signal state (at least 24 bytes,
+// zeroed before first use). The engine calls it before any base exists.
+func SetSignalState(p unsafe.Pointer) { evsig = (*evsigState)(p) }
+
+func evsigLock() {
+	if evsig == nil {
+		SetSignalState(mem.AllocZeroed(unsafe.Sizeof(evsigState{})))
+	}
+	newSharedLock(&evsig.lock).Lock()
+}
+
+func evsigUnlock() { newSharedLock(&evsig.lock).Unlock() }
 
 func (b *Base) evsigInit() error {
 	var p [2]int
@@ -110,15 +137,15 @@ func (b *Base) evsigInit() error {
 func (b *Base) syncSigSetBase() { b.hdr.SigSetBase = b.sigAdded && b.nSignalsAdded > 0 }
 
 func (b *Base) evsigSetBase() {
-	evsig.mu.Lock()
+	evsigLock()
 	evsig.base = b
 	evsig.n = b.nSignalsAdded
 	hooks().SetTarget(b.sigPipe[1])
-	evsig.mu.Unlock()
+	evsigUnlock()
 }
 
 func (b *Base) evsigAdd(sig int) error {
-	evsig.mu.Lock()
+	evsigLock()
 	if evsig.base != b && evsig.n > 0 {
 		logf(LogWarn, "Added a signal to event base %p with signals already added to event_base %p.  "+
 			"Only one can have signals at a time with the %s backend.  The base with the most recently "+
@@ -129,11 +156,17 @@ func (b *Base) evsigAdd(sig int) error {
 	b.nSignalsAdded++
 	evsig.n = b.nSignalsAdded
 	hooks().SetTarget(b.sigPipe[1])
-	evsig.mu.Unlock()
+	evsigUnlock()
 	defer b.syncSigSetBase()
 
 	saved, err := hooks().Install(sig)
 	if err == nil {
+		// A second install (event_reinit registering the signal again)
+		// saves what is in place now, goevent's own handler, as
+		// libevent does; the first disposition is let go.
+		if b.sigHave[sig] && hooks().Discard != nil {
+			hooks().Discard(b.sigOld[sig])
+		}
 		b.sigOld[sig], b.sigHave[sig] = saved, true
 		if !b.sigAdded {
 			if _, err = b.addLocked(b.sigEv, nil, false); err == nil {
@@ -142,20 +175,20 @@ func (b *Base) evsigAdd(sig int) error {
 		}
 	}
 	if err != nil {
-		evsig.mu.Lock()
+		evsigLock()
 		evsig.n--
 		b.nSignalsAdded--
-		evsig.mu.Unlock()
+		evsigUnlock()
 		return fmt.Errorf("evsig_add: signal %d: %w", sig, err)
 	}
 	return nil
 }
 
 func (b *Base) evsigDel(sig int) error {
-	evsig.mu.Lock()
+	evsigLock()
 	evsig.n--
 	b.nSignalsAdded--
-	evsig.mu.Unlock()
+	evsigUnlock()
 	b.syncSigSetBase()
 	return b.evsigRestore(sig)
 }
@@ -184,13 +217,13 @@ func (b *Base) evsigDealloc() {
 	for sig := 0; sig < nsig; sig++ {
 		_ = b.evsigRestore(sig)
 	}
-	evsig.mu.Lock()
+	evsigLock()
 	if evsig.base == b {
 		evsig.base = nil
 		evsig.n = 0
 		hooks().SetTarget(-1)
 	}
-	evsig.mu.Unlock()
+	evsigUnlock()
 	for i := range b.sigPipe {
 		if b.sigPipe[i] >= 0 {
 			_ = unix.Close(b.sigPipe[i])
