@@ -17,7 +17,7 @@
 #define GE_FORK_CASES(X) \
 	X(diff_buffer_basic) \
 	X(diff_buffer_cb) \
-	X(diff_event_assign) \
+	X(diff_buffer_readln) \
 	X(diff_event_timers) \
 	X(diff_event_io) \
 	X(diff_event_signal) \

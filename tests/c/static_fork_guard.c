@@ -1,13 +1,16 @@
 /*
- * solo_fork_guard.c -- goevent only: using the library in a forked child
- * fails fast and loudly instead of hanging.
+ * static_fork_guard.c -- goevent's static library only (libevent_core.a):
+ * a child forked after the linked-in engine started cannot use it, and
+ * says so at once instead of hanging.
  *
- * The Go runtime's threads do not survive fork(), so a child cannot run
- * goevent before exec. The child here calls event_reinit, event_base_new
- * and evbuffer_new; each must return its failure value at once and say why
- * on stderr. The parent waits at most 10 seconds, checks the child's exit
- * status and what it printed, and meanwhile shows that its own base (and
- * event_reinit) still work.
+ * The Go runtime's threads do not survive fork(), and a program linked
+ * against the archive has no second copy of the engine to load (the shared
+ * library loads one; diff_fork_after covers that). The child here calls
+ * event_reinit, event_base_new and evbuffer_new; each must return its
+ * failure value at once and say why on stderr, naming the static library.
+ * The parent waits at most 10 seconds, checks the child's exit status and
+ * what it printed, and meanwhile shows that its own base (and event_reinit)
+ * still work.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -108,7 +111,8 @@ int main(void)
 		failures++;
 	}
 	if (!strstr(msg, "event_base_new") || !strstr(msg, "evbuffer_new") ||
-	    !strstr(msg, "event_reinit") || !strstr(msg, "fork")) {
+	    !strstr(msg, "event_reinit") || !strstr(msg, "fork") ||
+	    !strstr(msg, "libevent_core.a")) {
 		printf("FAIL: child's stderr does not explain: [%s]\n", msg);
 		failures++;
 	}
