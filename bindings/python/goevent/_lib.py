@@ -123,6 +123,7 @@ _PROTOTYPES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "event_base_loop": (c_int, (_P, c_int)),
     "event_base_loopexit": (c_int, (_P, _TV)),
     "event_base_loopbreak": (c_int, (_P,)),
+    "event_reinit": (c_int, (_P,)),
     "event_base_got_exit": (c_int, (_P,)),
     "event_base_got_break": (c_int, (_P,)),
     "event_new": (_P, (_P, c_int, c_short, EVENT_CB, _P)),

@@ -132,6 +132,13 @@ class EventBase(Handle):
         if lib.event_base_loopbreak(self._handle()) < 0:
             raise failure("event_base_loopbreak", use_errno=False)
 
+    def reinit(self) -> None:
+        """event_reinit: call in a child after ``os.fork()`` before using a
+        base made in the parent; the child then carries on with it and
+        with everything made on it."""
+        if lib.event_reinit(self._handle()) < 0:
+            raise failure("event_reinit")
+
     @property
     def got_exit(self) -> bool:
         """Whether the last loop ended through :meth:`loopexit`."""
