@@ -52,6 +52,18 @@ func setupBufferevents() {
 		SockWriteFn: C.ge_bev_sock_writecb_addr(),
 		DeferredFn:  C.ge_bev_deferred_run_addr(),
 	})
+	// A buffer's queued deferred callback run keeps its bufferevent alive,
+	// as in libevent.
+	evbuffer.ParentIncref = func(p uintptr) {
+		if b := bufferevent.FromPointer(*(*unsafe.Pointer)(unsafe.Pointer(&p))); b != nil {
+			b.IncrefLocked()
+		}
+	}
+	evbuffer.ParentDecref = func(p uintptr) {
+		if b := bufferevent.FromPointer(*(*unsafe.Pointer)(unsafe.Pointer(&p))); b != nil {
+			b.Decref()
+		}
+	}
 	// The filter's hooks, which the C handlers recognise.
 	rd, wr := bufferevent.FilterHooks()
 	C.ge_filt_hooks_set(rd, wr)

@@ -47,10 +47,9 @@ type BEV struct {
 	deferred unsafe.Pointer // the deferred callback (Env.Loop.NewDeferred)
 	wmWatch  unsafe.Pointer // input high-watermark watcher, nil until a high mark is set
 
-	// Kind-specific state.
-	sock sockState
-	pair pairState
-	filt filterState
+	// Kind-specific state, one kind's at a time (sockPart, pairPart,
+	// filtPart).
+	kind [kindStateWords]uint64
 
 	// rlim is the rate-limiting state (ratelim.go, off-heap), nil until
 	// a limit or a group is set.
@@ -91,6 +90,17 @@ func (b *BEV) options() int { return int(b.h.Options) }
 
 // Options returns the BEV_OPT_* flags the bufferevent was made with.
 func (b *BEV) Options() int { return b.options() }
+
+// kindStateWords is the room for the largest kind's state.
+const kindStateWords = 7
+
+// The largest kind state must fit (a negative array length otherwise).
+var _ [kindStateWords*8 - unsafe.Sizeof(filterState{})]byte
+var _ [kindStateWords*8 - unsafe.Sizeof(pairState{})]byte
+
+func (b *BEV) sockPart() *sockState   { return (*sockState)(unsafe.Pointer(&b.kind)) }
+func (b *BEV) pairPart() *pairState   { return (*pairState)(unsafe.Pointer(&b.kind)) }
+func (b *BEV) filtPart() *filterState { return (*filterState)(unsafe.Pointer(&b.kind)) }
 
 // def is the deferred callback.
 func (b *BEV) def() Deferred { return env.Loop.Deferred(b.deferred) }

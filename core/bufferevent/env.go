@@ -125,8 +125,9 @@ type Buf interface {
 	SetDrainsToFd()
 	// EnableLocking makes the buffer use lock (shared with its bufferevent).
 	EnableLocking(lock unsafe.Pointer)
-	// SetParent records the owning bufferevent's handle.
-	SetParent(handle uintptr)
+	// SetParent records the owning bufferevent (its header), which the
+	// buffer keeps alive while a deferred callback run of its is queued.
+	SetParent(bev uintptr)
 	// Free is evbuffer_free.
 	Free()
 }

@@ -49,7 +49,7 @@ func filterOf(b *BEV) *filterState {
 	if b == nil || b.h.Kind != kindFilter {
 		return nil
 	}
-	return &b.filt
+	return b.filtPart()
 }
 
 // runFilter runs fn (nil: the null filter) from src to dst.
@@ -157,7 +157,7 @@ func NewFilter(u *BEV, input, output unsafe.Pointer, options int, freeCtx, ctx u
 	if b == nil {
 		return nil
 	}
-	f := &b.filt
+	f := b.filtPart()
 	f.underlying, f.input, f.output, f.freeCtx, f.ctx = u, input, output, freeCtx, ctx
 	in, out := b.in(), b.out()
 	if options&OptThreadsafe != 0 && env.AllocLock != nil {
@@ -211,7 +211,7 @@ func filterOutWatch(arg unsafe.Pointer, _, added, _ int) {
 // filterUnderlyingWriteFull: in normal mode the output filter stops at the
 // underlying's write high watermark.
 func (b *BEV) filterUnderlyingWriteFull(mode int) bool {
-	u := b.filt.underlying
+	u := b.filtPart().underlying
 	return mode == FlushNormal && u.h.WmWrite.High != 0 &&
 		uintptr(u.out().Len()) >= u.h.WmWrite.High
 }
@@ -226,7 +226,7 @@ func (b *BEV) filterReadFull(mode int) bool {
 // filterProcessInput runs the input filter while it makes progress and there is
 // room; processed reports whether any call returned BEV_OK.
 func (b *BEV) filterProcessInput(mode int) (res int, processed bool) {
-	f := &b.filt
+	f := b.filtPart()
 	if mode == FlushNormal && (b.h.Enabled&EvRead == 0 || b.filterReadFull(mode)) {
 		return FilterOK, false
 	}
@@ -254,7 +254,7 @@ func (b *BEV) filterProcessInput(mode int) (res int, processed bool) {
 // keeps writing and the underlying has room; the write callback runs after
 // each productive round, and may add more.
 func (b *BEV) filterProcessOutput(mode int) (res int, processed bool) {
-	f := &b.filt
+	f := b.filtPart()
 	u := f.underlying
 	src, dst := b.out(), u.out()
 	res = FilterOK
@@ -305,10 +305,10 @@ func (b *BEV) filterReadNolock() {
 	// filtered in normal mode here.
 	if _, processed := b.filterProcessInput(FlushNormal); processed {
 		b.TriggerNolock(EvRead, 0)
-		if b.filt.underlying.in().Len() > 0 && b.filterReadFull(FlushNormal) {
+		if b.filtPart().underlying.in().Len() > 0 && b.filterReadFull(FlushNormal) {
 			// Data is stuck below our high mark: look again once the
 			// user drains our input.
-			b.in().SetWatchEnabled(b.filt.inWatch, true)
+			b.in().SetWatchEnabled(b.filtPart().inWatch, true)
 		}
 	}
 }
@@ -316,8 +316,8 @@ func (b *BEV) filterReadNolock() {
 func (b *BEV) filterInbufChanged() {
 	b.Lock()
 	if !b.filterReadFull(FlushNormal) {
-		b.in().SetWatchEnabled(b.filt.inWatch, false)
-		if b.filt.underlying.in().Len() > 0 {
+		b.in().SetWatchEnabled(b.filtPart().inWatch, false)
+		if b.filtPart().underlying.in().Len() > 0 {
 			b.filterReadNolock()
 		}
 	}
@@ -365,7 +365,7 @@ func (filterOps) Enable(b *BEV, what int16) int {
 	}
 	if what&EvRead != 0 {
 		b.resetReadTimeout()
-		b.filt.underlying.UnsuspendRead(SuspendFilt)
+		b.filtPart().underlying.UnsuspendRead(SuspendFilt)
 	}
 	return 0
 }
@@ -376,7 +376,7 @@ func (filterOps) Disable(b *BEV, what int16) int {
 	}
 	if what&EvRead != 0 {
 		env.Loop.Del(&b.h.EvRead)
-		b.filt.underlying.SuspendRead(SuspendFilt)
+		b.filtPart().underlying.SuspendRead(SuspendFilt)
 	}
 	return 0
 }
@@ -384,7 +384,7 @@ func (filterOps) Disable(b *BEV, what int16) int {
 // Unlink frees the underlying under BEV_OPT_CLOSE_ON_FREE, or else gives
 // it back its freedom (no more hooks, reading no longer held off).
 func (filterOps) Unlink(b *BEV) {
-	u := b.filt.underlying
+	u := b.filtPart().underlying
 	if b.options()&OptCloseOnFree != 0 {
 		// Our own reference goes at finalization; this frees the user's.
 		if u.h.Refcnt < 2 {
@@ -407,7 +407,7 @@ func (filterOps) Unlink(b *BEV) {
 // memory is gone; nothing after this point touches the underlying, and the
 // filter never shares its lock with it).
 func (filterOps) Destruct(b *BEV) {
-	f := &b.filt
+	f := b.filtPart()
 	if f.freeCtx != nil {
 		env.CallFree(f.freeCtx, f.ctx)
 	}
@@ -431,7 +431,7 @@ func (filterOps) Flush(b *BEV, iotype int16, mode int) int {
 		_, p := b.filterProcessOutput(mode)
 		processed = processed || p
 	}
-	b.filt.underlying.Flush(iotype, mode)
+	b.filtPart().underlying.Flush(iotype, mode)
 	b.DecrefAndUnlock()
 	if processed {
 		return 1
@@ -440,7 +440,7 @@ func (filterOps) Flush(b *BEV, iotype int16, mode int) int {
 }
 
 func (filterOps) Ctrl(b *BEV, op int, d *CtrlData) int {
-	u := b.filt.underlying
+	u := b.filtPart().underlying
 	switch op {
 	case CtrlGetUnderlying:
 		d.Ptr = u.Pointer()

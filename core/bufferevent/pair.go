@@ -54,7 +54,7 @@ func pairOf(b *BEV) *pairState {
 	if b == nil || b.h.Kind != kindPair {
 		return nil
 	}
-	return &b.pair
+	return b.pairPart()
 }
 
 // NewPair is bufferevent_pair_new. With OptThreadsafe both ends share one
@@ -100,9 +100,9 @@ func newPairEnd(base unsafe.Pointer, options int) *BEV {
 		return nil
 	}
 	out := b.out()
-	b.pair.outWatch = out.Watch(watchOutPair, b.Pointer(), false)
-	if iw, ok := out.(IdleWatchBuf); ok && b.pair.outWatch != nil {
-		iw.PairWatch(b.pair.outWatch, b.Pointer())
+	b.pairPart().outWatch = out.Watch(watchOutPair, b.Pointer(), false)
+	if iw, ok := out.(IdleWatchBuf); ok && b.pairPart().outWatch != nil {
+		iw.PairWatch(b.pairPart().outWatch, b.Pointer())
 	}
 	b.InitGenericTimeouts()
 	return b
@@ -233,7 +233,7 @@ func (pairOps) Disable(b *BEV, what int16) int {
 // Unlink cuts the link both ways. libevent 2.1.12 tells the partner
 // nothing: it only finds bufferevent_pair_get_partner returning NULL.
 func (pairOps) Unlink(b *BEV) {
-	p := &b.pair
+	p := b.pairPart()
 	if p.partner != nil {
 		p.unlinked = p.partner
 		pairOf(p.partner).partner = nil
@@ -246,7 +246,7 @@ func (pairOps) Unlink(b *BEV) {
 // Destruct hands the shared lock to the end that outlives this one, so the
 // lock is freed with the last end rather than under it.
 func (pairOps) Destruct(b *BEV) {
-	p := &b.pair
+	p := b.pairPart()
 	if p.unlinked != nil && b.ownLock {
 		p.unlinked.ownLock = true
 		b.ownLock = false
@@ -259,7 +259,7 @@ func (pairOps) AdjTimeouts(b *BEV) int { return b.AdjGenericTimeouts() }
 // Flush moves data regardless of watermarks; BEV_FINISHED also reports EOF
 // to the partner. BEV_NORMAL does nothing, as in libevent.
 func (pairOps) Flush(b *BEV, iotype int16, mode int) int {
-	if b.pair.partner == nil {
+	if b.pairPart().partner == nil {
 		return -1
 	}
 	if mode == FlushNormal {

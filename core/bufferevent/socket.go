@@ -31,13 +31,13 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	out := b.out()
 	out.SetDrainsToFd()
 	b.sockAssign(base, fd)
-	b.sock.outWatch = out.Watch(watchOutSock, unsafe.Pointer(h), false)
-	if iw, ok := out.(IdleWatchBuf); ok && b.sock.outWatch != nil {
+	b.sockPart().outWatch = out.Watch(watchOutSock, unsafe.Pointer(h), false)
+	if iw, ok := out.(IdleWatchBuf); ok && b.sockPart().outWatch != nil {
 		// outbufChanged has nothing to do while the write event is
 		// pending, which is the steady state of a bulk writer: let
 		// appends skip it then. Only code holding the bufferevent's lock
 		// (which is the buffer's) deletes that event.
-		iw.IdleWhileInserted(b.sock.outWatch, &h.EvWrite, unsafe.Pointer(h))
+		iw.IdleWhileInserted(b.sockPart().outWatch, &h.EvWrite, unsafe.Pointer(h))
 	}
 	// Outside the bufferevent's own I/O the user may only consume input and
 	// only produce output, as in libevent.

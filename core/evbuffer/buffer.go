@@ -48,10 +48,11 @@ type Buffer struct {
 	flags uint32
 	lock  unsafe.Pointer
 	// idleFlags points at the evcb_flags of the event whose insertion makes
-	// idleEntry a no-op (see SetIdleWhileInserted); nil when there is none.
+	// the callback flagged cbIdle a no-op (see SetIdleWhileInserted); nil
+	// when there is none.
 	idleFlags unsafe.Pointer
 	// idleHook, when set, is a C function int (*)(void *idleArg) that does
-	// what idleEntry would do after data was added while the event is not
+	// what that callback would do after data was added while the event is not
 	// inserted, so that the C fast paths may add then too (nonzero: done;
 	// zero: the callbacks must run after all).
 	idleHook unsafe.Pointer
@@ -65,11 +66,10 @@ type Buffer struct {
 	callbacks *CBEntry
 
 	// ---- Go-private from here on.
-	state     uint32 // st* bits
-	refcnt    int32
-	cbQueue   uintptr  // event base for deferred callbacks
-	parent    uintptr  // owning bufferevent, opaque here
-	idleEntry *CBEntry // the callback idleFlags speaks for, or nil
+	state   uint32 // st* bits
+	refcnt  int32
+	cbQueue uintptr // event base for deferred callbacks
+	parent  uintptr // owning bufferevent, opaque here
 	// deferred is the loop's deferred callback ScheduleDeferred made for
 	// this buffer's runs (opaque here; FreeDeferred releases it).
 	deferred unsafe.Pointer
@@ -83,7 +83,7 @@ const (
 	slowCallbacks   uint32 = 1 // callbacks that must hear of every change
 	slowFrozenStart uint32 = 2
 	slowFrozenEnd   uint32 = 4
-	slowIdleWatch   uint32 = 8 // only idleEntry is registered
+	slowIdleWatch   uint32 = 8 // only the cbIdle callback is registered
 	// slowCCallbacks: the callbacks are all C functions and the buffer
 	// does not defer them; C fast paths that change one buffer may run
 	// and then run the list themselves (capi/buffer.c cb_changed).
@@ -310,7 +310,7 @@ func (b *Buffer) SetParent(parent uintptr) { b.parent = parent }
 // themselves. Callbacks that are all disabled do not count on a buffer
 // that does not defer: their run would only clear the counts, which the
 // fast paths do. The one exception is a buffer whose only enabled callback
-// is idleEntry on a buffer that does not defer: while the event behind
+// flagged cbIdle on a buffer that does not defer: while the event behind
 // idleFlags is inserted that callback would do nothing, so C may skip it
 // and clear the counts, which is all its run would have changed.
 func (b *Buffer) updateSlow() {
@@ -323,7 +323,7 @@ func (b *Buffer) updateSlow() {
 			}
 			if e.flags&CBEnabled != 0 {
 				live++
-				idleOnly = idleOnly && e == b.idleEntry
+				idleOnly = idleOnly && e.flags&cbIdle != 0
 			}
 		}
 		switch {

@@ -23,12 +23,11 @@ type CBInfo struct {
 type CBEntry struct {
 	_     structs.HostLayout
 	next  *CBEntry
-	prev  **CBEntry // the link pointing at this entry
-	fn    unsafe.Pointer
+	prev  **CBEntry      // the link pointing at this entry
+	fn    unsafe.Pointer // a C function (nil for a Go callback)
 	arg   unsafe.Pointer
 	flags uint32
-	_     uint32
-	goID  uintptr
+	kind  uint32 // a Go callback's GoCallbackKind
 }
 
 // Callback flags. The low 16 bits belong to the user (evbuffer_cb_set_flags
@@ -41,8 +40,9 @@ const (
 	CBNoDefer       uint32 = 2
 	cbInternalFlags uint32 = 0xffff0000
 	cbObsolete      uint32 = 0x00040000 // fn is an evbuffer_cb (evbuffer_setcb)
-	cbGo            uint32 = 0x00080000 // goID is a GoCallbackKind, arg its argument
+	cbGo            uint32 = 0x00080000 // kind names a Go function, arg its argument
 	cbRemoved       uint32 = 0x00100000 // removed while callbacks were running
+	cbIdle          uint32 = 0x00200000 // the callback idleFlags speaks for
 )
 
 // GoCallback is a callback implemented in Go (a bufferevent's watchers).
@@ -120,7 +120,7 @@ func (b *Buffer) AddGoCallback(kind GoCallbackKind, arg unsafe.Pointer) *CBEntry
 	if e == nil {
 		return nil
 	}
-	e.goID = uintptr(kind)
+	e.kind = uint32(kind)
 	e.arg = arg
 	e.flags = CBEnabled | cbGo
 	b.pushCallback(e)
@@ -144,8 +144,8 @@ func (b *Buffer) RemoveCBEntry(e *CBEntry) int {
 }
 
 func (b *Buffer) unlinkCallback(e *CBEntry) {
-	if e == b.idleEntry {
-		b.idleEntry, b.idleFlags, b.idleHook, b.idleArg = nil, nil, nil, nil
+	if e.flags&cbIdle != 0 {
+		b.idleFlags, b.idleHook, b.idleArg = nil, nil, nil
 	}
 	*e.prev = e.next
 	if e.next != nil {
@@ -230,7 +230,11 @@ func (b *Buffer) DeferCallbacks(base uintptr) int {
 // e would do after an addition while the event is not inserted; with them
 // the C fast paths may add to the end at any time (see Buffer.idleHook).
 func (b *Buffer) SetIdleWhileInserted(e *CBEntry, evFlags, hook, arg unsafe.Pointer) {
-	b.idleEntry, b.idleFlags, b.idleHook, b.idleArg = e, evFlags, hook, arg
+	for x := b.callbacks; x != nil; x = x.next {
+		x.flags &^= cbIdle
+	}
+	e.flags |= cbIdle
+	b.idleFlags, b.idleHook, b.idleArg = evFlags, hook, arg
 	b.updateSlow()
 }
 
@@ -307,7 +311,7 @@ func (b *Buffer) runCallbacks(runningDeferred bool) {
 		}
 		switch {
 		case e.flags&cbGo != 0:
-			if f := lookupGo(e.goID); f != nil {
+			if f := lookupGo(uintptr(e.kind)); f != nil {
 				f(b, info, e.arg)
 			}
 		case e.fn == nil:

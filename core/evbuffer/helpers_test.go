@@ -119,7 +119,7 @@ func checkInvariants(t *testing.T, b *Buffer) {
 	case b.state&stDeferred != 0:
 		wantSlow |= slowCallbacks
 	case len(enabled) == 0:
-	case len(enabled) == 1 && enabled[0] == b.idleEntry:
+	case len(enabled) == 1 && enabled[0].flags&cbIdle != 0:
 		wantSlow |= slowIdleWatch
 	case !anyGo:
 		wantSlow |= slowCCallbacks

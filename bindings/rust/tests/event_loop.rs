@@ -53,10 +53,11 @@ fn persistent_timer_deletes_itself_through_its_handle() {
     .unwrap();
     ev.add(Some(2 * MS)).unwrap();
     assert!(ev.pending(Events::TIMEOUT).contains(Events::TIMEOUT));
-    let started = Instant::now();
+    // No bound on the elapsed time: the loop's clock is the coarse
+    // monotonic one, as libevent's, so five 2 ms ticks may take less than
+    // 10 ms of precise time.
     assert_eq!(base.dispatch().unwrap(), Exit::Empty);
     assert_eq!(ticks.get(), 5);
-    assert!(started.elapsed() >= 9 * MS);
     assert!(ev.pending(Events::TIMEOUT).is_empty());
 }
 
