@@ -380,10 +380,18 @@ static void *open_fresh_copy(const char *path, char *shown, size_t n)
 /* Loads and attaches the engine file into tbl; 0, or -1 after one log line
  * for fn. fresh: load a new copy even if the dynamic linker has one (a
  * child whose inherited copy is dead). */
+/* The engine file the first copy came from, as an absolute path: a fresh
+ * copy after fork is read from the same file even if the child changed
+ * directory or its environment. */
+static char ge_loaded_path[PATH_MAX];
+
 static int engine_open(const char *fn, struct ge_engine_api *tbl, int fresh)
 {
 	char path[PATH_MAX + 64];
-	engine_path(path, sizeof path);
+	if (fresh && ge_loaded_path[0])
+		snprintf(path, sizeof path, "%s", ge_loaded_path);
+	else
+		engine_path(path, sizeof path);
 	if (access(path, R_OK) != 0 && strchr(path, '/')) {
 		int e = errno;
 		ge_log(GE_LOG_ERR, "%s: cannot load goevent's engine %s: %s", fn, path, strerror(e));
@@ -419,6 +427,8 @@ static int engine_open(const char *fn, struct ge_engine_api *tbl, int fresh)
 		errno = ELIBBAD;
 		return -1;
 	}
+	if (!ge_loaded_path[0] && !realpath(path, ge_loaded_path))
+		ge_loaded_path[0] = '\0';
 	return 0;
 }
 
