@@ -23,7 +23,6 @@ type backend interface {
 	// Called with the base locked; it unlocks around the wait.
 	dispatch(b *Base, tv *Timeval) error
 	dealloc()
-	reinit(b *Base) error
 }
 
 // beKind names a base's backend. A base keeps only the kind and the state
@@ -324,35 +323,4 @@ func (ep *epollBackend) dealloc() {
 	mem.Free(ep.hdr.EpEvents)
 	ep.hdr.EpEvents, ep.hdr.EpCap = nil, 0
 	ep.events = nil
-}
-
-// reinit gives the base a fresh epoll instance registered with every fd
-// that has events, as event_reinit does.
-func (ep *epollBackend) reinit(b *Base) error {
-	// Close first, as libevent does, so the new instance takes the old
-	// one's fd number and the program's later fds are numbered the same.
-	_ = unix.Close(ep.epfd)
-	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	if err != nil {
-		ep.epfd = -1
-		ep.hdr.Epfd = -1
-		return fmt.Errorf("event_reinit: epoll_create1: %w", err)
-	}
-	ep.epfd = fd
-	ep.hdr.Epfd = int32(fd)
-	var firstErr error
-	for i := range b.io {
-		e := &b.io[i]
-		events := ioMask(e)
-		if events == 0 {
-			continue
-		}
-		if e.head != nil && e.head.Events&EvET != 0 {
-			events |= EvET
-		}
-		if err := ep.add(int32(i), 0, events); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	return firstErr
 }

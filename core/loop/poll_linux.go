@@ -162,5 +162,3 @@ func (p *pollBackend) dispatch(b *Base, tv *Timeval) error {
 }
 
 func (p *pollBackend) dealloc() { p.fds, p.copyFd, p.index = nil, nil, nil }
-
-func (p *pollBackend) reinit(b *Base) error { return nil }
