@@ -206,6 +206,13 @@ func (e evBuf) Unfreeze(start bool)     { e.b.Unfreeze(start) }
 func (e evBuf) ReadFd(fd, howmuch int) (int, unix.Errno) { return bevRead(e.b, fd, howmuch) }
 func (e evBuf) WriteFd(fd, atmost int) (int, unix.Errno) { return bevWrite(e.b, fd, atmost) }
 
+func (e evBuf) SetMaxRead(n int) {
+	if n < 0 {
+		n = evbuffer.DefaultMaxRead()
+	}
+	e.b.SetMaxRead(n)
+}
+
 type evWatch struct {
 	b *evbuffer.Buffer
 	e *evbuffer.CBEntry

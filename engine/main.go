@@ -55,6 +55,7 @@ func goev_engine_start() {
 		func(n uintptr) unsafe.Pointer { return C.ge_malloc(C.size_t(n)) },
 		func(p unsafe.Pointer) { C.ge_free(p) },
 	)
+	setupMaxRead()
 	setupLoop()
 	setupBuffers()
 	setupBufferevents()
