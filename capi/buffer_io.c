@@ -209,6 +209,7 @@ static int read_bulk(struct ge_evbuffer *b, int fd, size_t howmuch, int for_cb, 
 	struct iovec vecs[GE_BULK_VECS];
 	struct ge_chain **links[GE_BULK_VECS];
 	size_t room;
+	ge_chain_cache_enable();
 	int nvecs = bulk_vecs(b, howmuch, vecs, links, &room);
 	if (room == 0) {
 		if (for_cb)
