@@ -57,6 +57,11 @@ static void chain_cache_flush(void *unused)
 	chain_cached = 0;
 }
 
+void ge_chain_cache_release(void)
+{
+	chain_cache_flush(NULL);
+}
+
 static void chain_cache_key_make(void)
 {
 	if (pthread_key_create(&chain_cache_key, chain_cache_flush) != 0)
