@@ -47,16 +47,16 @@ func bytesReadable(fd int) int {
 // file, fds it does not know): an idle or closing connection must not get
 // the cap's worth of chains.
 func (b *Buffer) readCap(n int) int {
-	max := int(b.maxRead)
+	limit := int(b.maxRead)
 	switch {
-	case max <= maxRead:
-		if n <= 0 || n > max {
-			n = max
+	case limit <= maxRead:
+		if n <= 0 || n > limit {
+			n = limit
 		}
 	case n <= 0:
 		n = maxRead
-	case n > max:
-		n = max
+	case n > limit:
+		n = limit
 	}
 	return n
 }
