@@ -10,7 +10,7 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZTIME ?= 20s
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all lib deps configure test test-go test-c test-bindings demo bench fuzz soak install clean help
+.PHONY: all lib deps configure test test-go test-c test-bindings demo bench fuzz soak memtest install clean help
 
 all: lib
 
@@ -23,6 +23,8 @@ help:
 	@echo "make fuzz     run each Go fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make soak     1,000 echo connections for SOAK_SECONDS (default $(SOAK_SECONDS)),"
 	@echo "              every byte and descriptor accounted for; goevent, then libevent"
+	@echo "make memtest  GOEVENT_MAX_READ's memory test at length (MEMTEST_ROUNDS, default"
+	@echo "              $(MEMTEST_ROUNDS); make test runs one round)"
 	@echo "make install  PREFIX=/usr/local: headers, libraries, pkg-config and CMake files"
 	@echo "make clean    remove $(BUILD)/"
 
@@ -97,6 +99,12 @@ soak: lib
 		SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak/soak_ref || status=1; \
 	fi; \
 	exit $$status
+
+# tests/c/solo_maxread_mem.c with more rounds of bursts than make test's one.
+MEMTEST_ROUNDS ?= 20
+memtest: lib
+	$(CMAKE) --build $(BUILD) --target solo_maxread_mem -j $(JOBS)
+	$(BUILD)/tests/c/solo_maxread_mem $(MEMTEST_ROUNDS)
 
 PREFIX ?= /usr/local
 install: lib

@@ -11,6 +11,12 @@
  * reports their aggregate rate: it shows whether two loops scale or
  * contend inside the library.
  *
+ * The bulk cases ending in _256KiB_io set the reader's
+ * bufferevent_set_max_single_read and the writer's max_single_write to 256
+ * KiB, as a program moving bulk data would: libevent 2.1.12 honours the
+ * write size but still reads at most 4 KiB at a time; goevent, like
+ * libevent 2.2, reads what the socket holds up to the size set.
+ *
  * Echo: 64-byte messages over loopback TCP, the client bufferevent sending
  * one, the server bufferevent echoing it, the client checking it and
  * sending the next, all in one loop. With 100 connections every one has a
@@ -49,6 +55,8 @@
 
 struct bulk {
 	size_t read_high; /* the reader's read high watermark, 0 for none */
+	size_t max_read;  /* the reader's max_single_read, 0 for the default */
+	size_t max_write; /* the writer's max_single_write, 0 for the default */
 	struct event_base *base;
 	struct bufferevent *w, *r;
 	struct evconnlistener *lev;
@@ -113,6 +121,9 @@ static void
 bulk_setup_writer(struct bulk *b, struct bufferevent *w)
 {
 	b->w = w;
+	if (b->max_write)
+		BENCH_CHECK(bufferevent_set_max_single_write(w, b->max_write) == 0,
+		    "bufferevent_set_max_single_write failed");
 	bufferevent_setcb(w, NULL, bulk_writecb, bulk_eventcb, b);
 	bufferevent_setwatermark(w, EV_WRITE, LOWAT, 0);
 	BENCH_CHECK(bufferevent_enable(w, EV_WRITE) == 0, "bufferevent_enable failed");
@@ -122,6 +133,9 @@ static void
 bulk_setup_reader(struct bulk *b, struct bufferevent *r)
 {
 	b->r = r;
+	if (b->max_read)
+		BENCH_CHECK(bufferevent_set_max_single_read(r, b->max_read) == 0,
+		    "bufferevent_set_max_single_read failed");
 	bufferevent_setcb(r, bulk_readcb, NULL, NULL, b);
 	if (b->read_high)
 		bufferevent_setwatermark(r, EV_READ, 0, b->read_high);
@@ -140,12 +154,20 @@ bulk_finish(struct bulk *b)
 		evconnlistener_free(b->lev);
 }
 
+/* The options of a bulk case (struct bulk's first fields). */
+struct bulk_opts {
+	size_t read_high, max_read, max_write;
+};
+
+static const struct bulk_opts plain_opts;
+
 /* One socketpair transfer of total bytes on base; returns the nanoseconds
  * it took. */
 static uint64_t
-bulk_socketpair(struct event_base *base, uint64_t total, size_t read_high)
+bulk_socketpair(struct event_base *base, uint64_t total, const struct bulk_opts *o)
 {
-	struct bulk b = { .base = base, .total = total, .read_high = read_high };
+	struct bulk b = { .base = base, .total = total, .read_high = o->read_high,
+		.max_read = o->max_read, .max_write = o->max_write };
 	int fds[2];
 	uint64_t t0, t1;
 
@@ -166,15 +188,21 @@ bulk_socketpair(struct event_base *base, uint64_t total, size_t read_high)
 }
 
 static double
-case_bulk_socketpair(long mib)
+bulk_socketpair_case(long mib, const struct bulk_opts *o)
 {
 	struct event_base *base = event_base_new();
 	uint64_t total = (uint64_t)mib * BENCH_MiB, t;
 
 	BENCH_CHECK(base != NULL, "event_base_new failed");
-	t = bulk_socketpair(base, total, 0);
+	t = bulk_socketpair(base, total, o);
 	event_base_free(base);
 	return bench_mb_per_s(total, t);
+}
+
+static double
+case_bulk_socketpair(long mib)
+{
+	return bulk_socketpair_case(mib, &plain_opts);
 }
 
 /* The same with a read high watermark on the reader (back-pressure, as
@@ -183,13 +211,18 @@ case_bulk_socketpair(long mib)
 static double
 case_bulk_socketpair_wm(long mib)
 {
-	struct event_base *base = event_base_new();
-	uint64_t total = (uint64_t)mib * BENCH_MiB, t;
+	static const struct bulk_opts o = { .read_high = 64 * 1024 };
 
-	BENCH_CHECK(base != NULL, "event_base_new failed");
-	t = bulk_socketpair(base, total, 64 * 1024);
-	event_base_free(base);
-	return bench_mb_per_s(total, t);
+	return bulk_socketpair_case(mib, &o);
+}
+
+/* The _256KiB_io cases' reads and writes (see the top). */
+static const struct bulk_opts big_opts = { .max_read = 256 * 1024, .max_write = 256 * 1024 };
+
+static double
+case_bulk_socketpair_256k(long mib)
+{
+	return bulk_socketpair_case(mib, &big_opts);
 }
 
 static void
@@ -227,10 +260,11 @@ listen_loopback(struct event_base *base, evconnlistener_cb cb, void *arg, struct
 }
 
 static double
-case_bulk_tcp(long mib)
+bulk_tcp_case(long mib, const struct bulk_opts *o)
 {
 	struct event_base *base = event_base_new();
-	struct bulk b = { .base = base, .total = (uint64_t)mib * BENCH_MiB };
+	struct bulk b = { .base = base, .total = (uint64_t)mib * BENCH_MiB,
+		.read_high = o->read_high, .max_read = o->max_read, .max_write = o->max_write };
 	struct sockaddr_in sin;
 	struct bufferevent *w;
 	uint64_t t0, t1;
@@ -251,6 +285,18 @@ case_bulk_tcp(long mib)
 	return bench_mb_per_s(b.total, t1 - t0);
 }
 
+static double
+case_bulk_tcp(long mib)
+{
+	return bulk_tcp_case(mib, &plain_opts);
+}
+
+static double
+case_bulk_tcp_256k(long mib)
+{
+	return bulk_tcp_case(mib, &big_opts);
+}
+
 /* ---- two loops in two threads --------------------------------------------- */
 
 struct bulk_thread {
@@ -267,7 +313,7 @@ bulk_thread_main(void *arg)
 	BENCH_CHECK(base != NULL, "event_base_new failed");
 	pthread_barrier_wait(bt->start);
 	bt->t0 = bench_now_ns();
-	(void)bulk_socketpair(base, bt->total, 0);
+	(void)bulk_socketpair(base, bt->total, &plain_opts);
 	bt->t1 = bench_now_ns();
 	event_base_free(base);
 	return NULL;
@@ -504,6 +550,8 @@ static const struct bench_case cases[] = {
 	{ "bev_bulk_socketpair_1GiB", "MB/s", case_bulk_socketpair, 1024 },
 	{ "bev_bulk_socketpair_1GiB_read_high", "MB/s", case_bulk_socketpair_wm, 1024 },
 	{ "bev_bulk_tcp_1GiB", "MB/s", case_bulk_tcp, 1024 },
+	{ "bev_bulk_socketpair_1GiB_256KiB_io", "MB/s", case_bulk_socketpair_256k, 1024 },
+	{ "bev_bulk_tcp_1GiB_256KiB_io", "MB/s", case_bulk_tcp_256k, 1024 },
 	{ "bev_echo_64B_1conn", "ns/op", case_echo_1conn, 100000 },
 	{ "bev_echo_64B_100conn", "ns/op", case_echo_100conn, 300000 },
 	{ "bev_echo_64B_1conn_lockable", "ns/op", case_echo_1conn_locked, 100000 },

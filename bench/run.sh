@@ -17,7 +17,18 @@
 # process, default 60), BENCH_SCALE (work factor passed to the binaries,
 # default 1). CASE_FILTER arguments keep only cases whose names contain one
 # of them.
+#
+# Some rows run an existing case of an unmodified benchmark binary with a
+# setting in goevent's environment (ENV_ROWS below): the row is named
+# <case>+<VAR>=<value>, goevent runs the case with that variable set, and
+# libevent and the raw limit run the case as they always do.
 set -uo pipefail
+
+# "<case> <VAR>=<value>" for each such row.
+ENV_ROWS=(
+	"bev_bulk_socketpair_1GiB GOEVENT_MAX_READ=262144"
+	"bev_bulk_tcp_1GiB GOEVENT_MAX_READ=262144"
+)
 
 BUILD=${1:-build}
 [ $# -gt 0 ] && shift
@@ -102,6 +113,23 @@ if [ -n "${built[bench_raw]:-}" ]; then
 		RAWHAS[$c]=1
 	done < <("${built[bench_raw]}" --list)
 fi
+declare -A ROWCASE ROWENV # env row -> the case it runs, and goevent's setting
+for er in "${ENV_ROWS[@]}"; do
+	set -- $er
+	row="$1+$2"
+	selected "$row" || continue
+	for bc in "${CASES[@]}"; do
+		set -- $bc
+		if [ "$2" = "${er%% *}" ]; then
+			CASES+=("$1 $row")
+			UNIT[$row]=${UNIT[$2]}
+			ROWCASE[$row]=$2
+			ROWENV[$row]=${er#* }
+			[ -n "${RAWHAS[$2]:-}" ] && RAWHAS[$row]=1
+			break
+		fi
+	done
+done
 if [ ${#CASES[@]} -eq 0 ]; then
 	echo "bench/run.sh: no cases to run" >&2
 	exit 1
@@ -110,13 +138,18 @@ fi
 # ---- runs -------------------------------------------------------------------
 declare -A FAILED # "variant case" -> 1 once it failed: not retried
 run_case() {
-	local variant=$1 bin=$2 c=$3 log rc line
+	local variant=$1 bin=$2 c=$3 log rc line run=$3
+	local -a env=()
 	[ -n "${FAILED[$variant $c]:-}" ] && return
+	if [ -n "${ROWCASE[$c]:-}" ]; then
+		run=${ROWCASE[$c]}
+		[ "$variant" = goevent ] && env=("${ROWENV[$c]}")
+	fi
 	log=$LOGS/$variant.$c.log
-	line=$(timeout "$TIMEOUT" "$bin" "$c" 2>"$log")
+	line=$(env "${env[@]}" timeout "$TIMEOUT" "$bin" "$run" 2>"$log")
 	rc=$?
 	set -- $line
-	if [ $rc -ne 0 ] || [ $# -ne 3 ] || [ "$1" != "$c" ]; then
+	if [ $rc -ne 0 ] || [ $# -ne 3 ] || [ "$1" != "$run" ]; then
 		FAILED[$variant $c]=1
 		local why="exit $rc"
 		[ $rc -eq 124 ] && why="timed out after ${TIMEOUT}s"

@@ -255,8 +255,11 @@ int evthread_make_base_notifiable(struct event_base *base)
 
 void libevent_global_shutdown(void)
 {
-	/* goevent keeps no global state that needs releasing: bases own all
-	 * their memory, and a Go runtime, once started, cannot be shut down. */
+	/* Bases own all their memory, and a Go runtime, once started, cannot
+	 * be shut down. What is left is the calling thread's cache of big
+	 * chains (buffer_fast.c), which other threads give back when they
+	 * end but the main thread, which exits, never would. */
+	ge_chain_cache_release();
 }
 
 /* ---- the loop ------------------------------------------------------------ */

@@ -25,7 +25,8 @@
  *   evbuffer_read         when the chains it may fill or free are plain;
  *   evbuffer_write(_atmost)  unless a sendfile chain is first (the writev
  *                         itself is always made from C, see SIGPIPE);
- *   evbuffer_get_length, get_contiguous_space, lock/unlock, set/clear_flags
+ *   evbuffer_get_length, get_contiguous_space, lock/unlock, set/clear_flags,
+ *   evbuffer_set/get_max_read
  *                         always (they only read or flip head fields).
  * They make exactly the chain changes libevent makes (and core/evbuffer makes
  * on its side), so the layout programs observe through evbuffer_peek or
@@ -34,6 +35,8 @@
  * before changing anything. The layouts involved are in goevent.h.
  */
 #define _GNU_SOURCE
+/* evbuffer_set_max_read and evbuffer_get_max_read are defined here. */
+#define GOEVENT_EXTENSIONS
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -181,6 +184,34 @@ size_t evbuffer_get_contiguous_space(const struct evbuffer *buf)
 	buf_lock(buf);
 	const struct ge_chain *c = GEB(buf)->first;
 	size_t n = c ? c->off : 0;
+	buf_unlock(buf);
+	return n;
+}
+
+/* The most one evbuffer_read takes (libevent 2.2's evbuffer_set_max_read,
+ * which goevent exports in addition to 2.1.12's functions): up to INT_MAX,
+ * as evbuffer_read returns an int; 0 too, which makes every read take
+ * nothing, as in 2.2. The default is 2.1.12's fixed 4096, or
+ * GOEVENT_MAX_READ. buffer_io.c's read_chains says what a larger cap
+ * changes. */
+int evbuffer_set_max_read(struct evbuffer *buf, size_t max)
+{
+	GE_NEED_ENGINE("evbuffer_set_max_read", -1);
+	NULL_BUF("evbuffer_set_max_read", buf, -1);
+	if (max > INT_MAX)
+		return -1;
+	buf_lock(buf);
+	GEB(buf)->max_read = (int32_t)max;
+	buf_unlock(buf);
+	return 0;
+}
+
+size_t evbuffer_get_max_read(struct evbuffer *buf)
+{
+	GE_NEED_ENGINE("evbuffer_get_max_read", 0);
+	NULL_BUF("evbuffer_get_max_read", buf, 0);
+	buf_lock(buf);
+	size_t n = (size_t)GEB(buf)->max_read;
 	buf_unlock(buf);
 	return n;
 }

@@ -74,8 +74,12 @@ static inline size_t chain_alloc_size(size_t payload)
 }
 
 /* A plain chain of room for payload bytes, sized as libevent sizes it; NULL
- * if it cannot be had. */
+ * if it cannot be had. Its memory may come from the thread's cache of big
+ * chains (ge_chain_cache_enable). */
 struct ge_chain *ge_chain_new(size_t payload);
+/* From the first bulk read a thread makes, its big chains come from and
+ * go back to a small cache of its own (buffer_fast.c). */
+void ge_chain_cache_enable(void);
 /* Frees a list of plain chains. */
 void ge_free_chain_list(struct ge_chain *c);
 

@@ -28,11 +28,17 @@
 #include "buffer_internal.h"
 
 /* libevent's limits on Linux: chains one readv may fill (NUM_READ_IOVEC),
- * bytes one read asks for unless FIONREAD says less (EVBUFFER_MAX_READ), and
- * chains one writev may send (NUM_WRITE_IOVEC). */
+ * the default of bytes one read asks for unless FIONREAD says less
+ * (EVBUFFER_MAX_READ; a buffer's own cap is its max_read, see
+ * evbuffer_set_max_read), and chains one writev may send (NUM_WRITE_IOVEC). */
 #define GE_READ_VECS 4
 #define GE_MAX_READ 4096
 #define GE_WRITE_VECS 128
+/* A bulk read (more than GE_MAX_READ bytes at once, see read_bulk): at most
+ * this many vectors, and new chains of at most GE_BULK_CHAIN bytes with
+ * their header unless the read needs bigger ones to fit the vectors. */
+#define GE_BULK_VECS 64
+#define GE_BULK_CHAIN ((size_t)64 * 1024)
 
 /* Free room after a chain's data; none in immutable chains. */
 static inline size_t chain_space(const struct ge_chain *c)
@@ -124,21 +130,142 @@ static int read_expand(struct ge_evbuffer *b, size_t datlen)
 	return 0;
 }
 
+/* The chain allocation (header included) for the next new chain of a bulk
+ * read that still has need bytes to place and slots vectors left for them:
+ * the largest power of two whose storage does not exceed need, so that
+ * chains hold what the socket holds instead of up to twice as much, at
+ * least libevent's smallest chain and at most GE_BULK_CHAIN, doubled while
+ * chains that size could not place need in the vectors left. */
+static size_t bulk_chain_alloc(size_t need, int slots)
+{
+	size_t cap = GE_BULK_CHAIN;
+	while ((cap - GE_CHAIN_HEADER) * (size_t)(slots - 1) < need && cap < ((size_t)1 << 30))
+		cap <<= 1;
+	size_t n = GE_MIN_CHAIN_ALLOC;
+	while (n < cap && (n << 1) - GE_CHAIN_HEADER <= need)
+		n <<= 1;
+	return n;
+}
+
+/* What a bulk read may use, howmuch bytes in all: the room after the last
+ * chain with data, then the empty chains after it (left by an earlier read
+ * that got less than it prepared for, or by evbuffer_reserve_space: used
+ * again, not left to pile up), then new chains sized by bulk_chain_alloc.
+ * Fills vecs and, for each, the link that points at its chain; returns how
+ * many, with *got_room the bytes they describe (less than howmuch only if
+ * an allocation failed or the vectors ran out). The tail is plain. */
+static int bulk_vecs(struct ge_evbuffer *b, size_t howmuch, struct iovec *vecs,
+    struct ge_chain ***links, size_t *got_room)
+{
+	struct ge_chain **link = b->last_with_datap, *c;
+	size_t room = 0;
+	int n = 0;
+
+	if (*link && (*link)->off) {
+		size_t space = chain_space(*link);
+		if (space) {
+			vecs[n].iov_base = (*link)->buffer + (*link)->misalign + (*link)->off;
+			vecs[n].iov_len = space < howmuch ? space : howmuch;
+			room += vecs[n].iov_len;
+			links[n++] = link;
+		}
+		link = &(*link)->next;
+	}
+	for (; (c = *link) != NULL && room < howmuch && n < GE_BULK_VECS; link = &c->next) {
+		c->misalign = 0; /* empty: all of it is room */
+		size_t take = howmuch - room < c->buffer_len ? howmuch - room : c->buffer_len;
+		vecs[n].iov_base = c->buffer;
+		vecs[n].iov_len = take;
+		room += take;
+		links[n++] = link;
+	}
+	while (room < howmuch && n < GE_BULK_VECS) {
+		size_t need = howmuch - room;
+		c = ge_chain_new(bulk_chain_alloc(need, GE_BULK_VECS - n) - GE_CHAIN_HEADER);
+		if (!c)
+			break;
+		link = b->last ? &b->last->next : &b->first;
+		*link = c;
+		b->last = c;
+		size_t take = need < c->buffer_len ? need : c->buffer_len;
+		vecs[n].iov_base = c->buffer;
+		vecs[n].iov_len = take;
+		room += take;
+		links[n++] = link;
+	}
+	*got_room = room;
+	return n;
+}
+
+/* A read of more than GE_MAX_READ bytes (a buffer whose max_read is above
+ * it, and a socket holding that much): one readv into as many chains as
+ * the bytes need (bulk_vecs). libevent 2.2 prepares such a read in at most
+ * four chains, the last one as big as the rest of the read rounded up to a
+ * power of two; here the chains fit the data instead. Whatever a short
+ * read leaves unused stays as empty chains, which the next read uses
+ * first. Counts as read_chains keeps them. */
+static int read_bulk(struct ge_evbuffer *b, int fd, size_t howmuch, int for_cb, int raw)
+{
+	struct iovec vecs[GE_BULK_VECS];
+	struct ge_chain **links[GE_BULK_VECS];
+	size_t room;
+	ge_chain_cache_enable();
+	int nvecs = bulk_vecs(b, howmuch, vecs, links, &room);
+	if (room == 0) {
+		if (for_cb)
+			errno = ENOMEM;
+		return -1;
+	}
+	ssize_t got = raw ? GE_SYS_READV(fd, vecs, nvecs) : readv(fd, vecs, nvecs);
+	if (got <= 0)
+		return (int)got;
+	size_t remaining = (size_t)got;
+	for (int i = 0; i < nvecs && remaining; i++) {
+		size_t take = remaining < vecs[i].iov_len ? remaining : vecs[i].iov_len;
+		(*links[i])->off += take;
+		remaining -= take;
+		if (remaining == 0)
+			b->last_with_datap = links[i];
+	}
+	b->total_len += (size_t)got;
+	if (for_cb)
+		b->n_add_for_cb += (size_t)got;
+	else
+		no_callbacks(b);
+	return (int)got;
+}
+
 /* evbuffer_read on a buffer without freezes whose tail is plain;
  * everything as libevent does it, errno included (a failed FIONREAD is
  * ignored but leaves its errno, as there). With callbacks registered
  * (for_cb) the bytes read are added to n_add_for_cb for the caller to
- * report; without, the counts are reset as after every change. */
+ * report; without, the counts are reset as after every change.
+ *
+ * The cap is the buffer's max_read. Up to GE_MAX_READ (the default) this
+ * is libevent's read, 2.1.12's exactly at the default and 2.2's below it.
+ * Above, what FIONREAD reports bounds the read (GE_MAX_READ when it
+ * reports nothing: at end of file, or for fds it does not know), so that
+ * an idle or closing connection never gets the cap's worth of chains; a
+ * read that still comes to more than GE_MAX_READ is a bulk read. */
 static inline int read_chains(struct ge_evbuffer *b, int fd, int howmuch,
     int for_cb, int raw)
 {
+	int max = b->max_read;
 	int n = GE_MAX_READ;
 	if (ioctl(fd, FIONREAD, &n) < 0)
 		n = -1;
-	if (n <= 0 || n > GE_MAX_READ)
+	if (max <= GE_MAX_READ) {
+		if (n <= 0 || n > max)
+			n = max;
+	} else if (n <= 0) {
 		n = GE_MAX_READ;
+	} else if (n > max) {
+		n = max;
+	}
 	if (howmuch < 0 || howmuch > n)
 		howmuch = n;
+	if (howmuch > GE_MAX_READ)
+		return read_bulk(b, fd, (size_t)howmuch, for_cb, raw);
 	if (read_expand(b, (size_t)howmuch) < 0) {
 		if (for_cb)
 			errno = ENOMEM; /* what core/evbuffer's Read reports */

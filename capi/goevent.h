@@ -58,7 +58,7 @@ struct ge_evbuffer {
 	int (*idle_hook)(void *, size_t, size_t); /* 72: see GE_SLOW_IDLE_WATCH */
 	void *idle_arg;                    /* 80 */
 	int32_t cb_depth;                  /* 88: nesting of callback runs */
-	uint32_t pad_;                     /* 92 */
+	int32_t max_read;                  /* 92: most bytes one read takes (evbuffer_set_max_read) */
 	struct ge_cb_entry *callbacks;     /* 96: newest first */
 };
 

@@ -106,6 +106,10 @@ extern struct ge_evsig_state ge_evsig_state;
  * (buffer_io.c; see ge_writev). */
 void ge_sigpipe_note_before_engine(void);
 
+/* Frees the calling thread's cache of big chains (buffer_fast.c), for
+ * libevent_global_shutdown. */
+void ge_chain_cache_release(void);
+
 /* ---- logging: libevent's path (event_set_log_callback or stderr) ------- */
 void ge_log(int severity, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

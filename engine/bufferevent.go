@@ -230,6 +230,13 @@ func (e evBuf) Unfreeze(start bool)     { e.b.Unfreeze(start) }
 func (e evBuf) ReadFd(fd, howmuch int) (int, unix.Errno) { return bevRead(e.b, fd, howmuch) }
 func (e evBuf) WriteFd(fd, atmost int) (int, unix.Errno) { return bevWrite(e.b, fd, atmost) }
 
+func (e evBuf) SetMaxRead(n int) {
+	if n < 0 {
+		n = evbuffer.DefaultMaxRead()
+	}
+	e.b.SetMaxRead(n)
+}
+
 // registerWatch makes a bufferevent watcher a Go callback kind of the
 // evbuffers.
 func registerWatch(f bufferevent.WatchFunc) bufferevent.WatchKind {

@@ -27,8 +27,8 @@ import (
 // bevRead is b.Read(fd, howmuch).
 func bevRead(b *evbuffer.Buffer, fd, howmuch int) (int, unix.Errno) {
 	if !b.EndFrozen() {
-		// Any howmuch above what one read may take (4096) acts alike;
-		// keep it within C's int.
+		// Any howmuch above what one read may take (the buffer's cap,
+		// at most math.MaxInt32) acts alike; keep it within C's int.
 		h := min(howmuch, math.MaxInt32)
 		r := C.ge_bev_read(C.uintptr_t(uintptr(b.Pointer())), C.int(fd), C.int(h))
 		if r.how == C.GE_BEV_IO_DONE {

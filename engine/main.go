@@ -62,6 +62,7 @@ func goev_engine_start() {
 	// event, buffer or deferred callback made by one copy means the same
 	// function to the next.
 	loop.Init(C.ge_gocb_slots_addr())
+	setupMaxRead()
 	setupLoop()
 	setupBuffers()
 	setupBufferevents()

@@ -1,6 +1,7 @@
 package bufferevent
 
 import (
+	"math"
 	"unsafe"
 
 	"goevent/core/loop"
@@ -217,7 +218,7 @@ func newCommon(base unsafe.Pointer, kind uint32, options int) *BEV {
 	b.h = h
 	h.Kind = kind
 	h.Refcnt = 1
-	h.MaxRead, h.MaxWrite = MaxSingleDefault, MaxSingleDefault
+	h.MaxRead, h.MaxWrite = maxSingleReadDefault, MaxSingleDefault
 	in, out := env.NewBuf(), env.NewBuf()
 	if in == nil || out == nil {
 		if in != nil {
@@ -758,17 +759,41 @@ func (b *BEV) Underlying() unsafe.Pointer {
 	return d.Ptr
 }
 
+// maxSingleReadDefault is the read cap new bufferevents get:
+// MaxSingleDefault unless SetMaxSingleReadDefault raised it.
+var maxSingleReadDefault int64 = MaxSingleDefault
+
+// SetMaxSingleReadDefault raises the read cap of bufferevents created from
+// now on to n when n is above MaxSingleDefault (the engine calls it once,
+// at start, for GOEVENT_MAX_READ, which raises the input buffers' own cap:
+// the two together let reads reach it).
+func SetMaxSingleReadDefault(n int) {
+	maxSingleReadDefault = max(MaxSingleDefault, int64(n))
+}
+
 // SetMaxSingleRead and SetMaxSingleWrite: 0 or more than the largest
-// ssize_t restores the default, as in libevent.
+// ssize_t restores the default, as in libevent. As in libevent 2.2, the
+// read cap also becomes the input buffer's own (evbuffer_set_max_read),
+// which libevent 2.1.12 left at 4096 whatever was set; restoring the
+// default restores the input's default too. A cap above math.MaxInt32 is
+// kept, but the input's cap cannot follow it, and the call returns -1 (as
+// 2.2's does; the read limit then wraps as an int, see sockReadCB).
 func (b *BEV) SetMaxSingleRead(n uint64) int {
+	r := 0
 	b.Lock()
-	if n == 0 || n > 1<<63-1 {
-		b.h.MaxRead = MaxSingleDefault
-	} else {
+	switch {
+	case n == 0 || n > math.MaxInt64:
+		b.h.MaxRead = maxSingleReadDefault
+		b.in().SetMaxRead(-1)
+	case n > math.MaxInt32:
 		b.h.MaxRead = int64(n)
+		r = -1
+	default:
+		b.h.MaxRead = int64(n)
+		b.in().SetMaxRead(int(n))
 	}
 	b.Unlock()
-	return 0
+	return r
 }
 
 func (b *BEV) SetMaxSingleWrite(n uint64) int {

@@ -111,6 +111,9 @@ type Buf interface {
 	// WriteFd is evbuffer_write_atmost, except that it must never raise
 	// SIGPIPE in the process (the peer closing is reported as EPIPE).
 	WriteFd(fd, atmost int) (n int, err unix.Errno)
+	// SetMaxRead is evbuffer_set_max_read (n from 0 to math.MaxInt32),
+	// or, for n < 0, restores the cap new buffers get.
+	SetMaxRead(n int)
 	// Watch registers the function of kind (Env.RegisterWatch) to run with
 	// arg after every change of the buffer, with the length before the
 	// change and the bytes added and removed. As in libevent, it runs from

@@ -309,6 +309,7 @@ func registerFakeWatch(f WatchFunc) WatchKind {
 type fakeBuf struct {
 	p           unsafe.Pointer
 	data        []byte
+	maxRead     int // what one ReadFd takes at most
 	frozenStart bool
 	frozenEnd   bool
 	watches     []*fakeWatch
@@ -318,7 +319,7 @@ type fakeBuf struct {
 var bufs = map[unsafe.Pointer]*fakeBuf{}
 
 func newFakeBuf() Buf {
-	b := &fakeBuf{p: mem.Alloc(8)}
+	b := &fakeBuf{p: mem.Alloc(8), maxRead: 4096}
 	bufs[b.p] = b
 	return b
 }
@@ -375,8 +376,8 @@ func (b *fakeBuf) ReadFd(fd, howmuch int) (int, unix.Errno) {
 	if b.frozenEnd {
 		return -1, 0
 	}
-	if howmuch < 0 || howmuch > 4096 {
-		howmuch = 4096
+	if howmuch < 0 || howmuch > b.maxRead {
+		howmuch = b.maxRead
 	}
 	tmp := make([]byte, howmuch)
 	n, err := unix.Read(fd, tmp)
@@ -389,6 +390,13 @@ func (b *fakeBuf) ReadFd(fd, howmuch int) (int, unix.Errno) {
 		b.notify(orig, n, 0)
 	}
 	return n, 0
+}
+
+func (b *fakeBuf) SetMaxRead(n int) {
+	if n < 0 {
+		n = 4096
+	}
+	b.maxRead = n
 }
 
 func (b *fakeBuf) WriteFd(fd, atmost int) (int, unix.Errno) {

@@ -36,7 +36,8 @@ const (
 	FlushFlush    = 1
 	FlushFinished = 2
 
-	// MaxSingleDefault is libevent's default cap on one read or write.
+	// MaxSingleDefault is libevent's default cap on one read or write
+	// (reads: see also SetMaxSingleReadDefault).
 	MaxSingleDefault = 16384
 )
 

@@ -246,3 +246,53 @@ func TestGroup(t *testing.T) {
 	}
 	checkNoLeaks(t)
 }
+
+// bufferevent_set_max_single_read as libevent 2.2 answers it: the read cap
+// also becomes the input buffer's, 0 and anything above the largest
+// ssize_t restore both defaults, and a cap above INT_MAX is kept for the
+// bufferevent but refused for the buffer (-1).
+func TestMaxSingleReadSetsInputCap(t *testing.T) {
+	fds := socketpair(t)
+	b := NewSocket(nil, fds[0], OptCloseOnFree)
+	defer unix.Close(fds[1])
+	defer b.Free()
+	in := b.Input().(*fakeBuf)
+	if b.MaxSingleRead() != MaxSingleDefault || in.maxRead != 4096 {
+		t.Fatalf("defaults: %d, input %d", b.MaxSingleRead(), in.maxRead)
+	}
+	cases := []struct {
+		n        uint64
+		ret      int
+		get, buf int
+	}{
+		{1000, 0, 1000, 1000},
+		{1 << 20, 0, 1 << 20, 1 << 20},
+		{math.MaxInt32, 0, math.MaxInt32, math.MaxInt32},
+		{0, 0, MaxSingleDefault, 4096},
+		{math.MaxInt32 + 1, -1, math.MaxInt32 + 1, 4096},
+		{1<<32 + 7, -1, 1<<32 + 7, 4096},
+		{1 << 63, 0, MaxSingleDefault, 4096},
+		{math.MaxUint64, 0, MaxSingleDefault, 4096},
+	}
+	for _, c := range cases {
+		if r := b.SetMaxSingleRead(c.n); r != c.ret || b.MaxSingleRead() != c.get || in.maxRead != c.buf {
+			t.Errorf("SetMaxSingleRead(%d) = %d: get %d, input %d; want %d, %d, %d",
+				c.n, r, b.MaxSingleRead(), in.maxRead, c.ret, c.get, c.buf)
+		}
+	}
+	// A raised default (GOEVENT_MAX_READ) applies to bufferevents made
+	// later, and below MaxSingleDefault changes nothing.
+	defer SetMaxSingleReadDefault(MaxSingleDefault)
+	SetMaxSingleReadDefault(1 << 18)
+	c := NewSocket(nil, -1, 0)
+	defer c.Free()
+	if c.MaxSingleRead() != 1<<18 || b.MaxSingleRead() != MaxSingleDefault {
+		t.Fatalf("raised default: new %d, old %d", c.MaxSingleRead(), b.MaxSingleRead())
+	}
+	SetMaxSingleReadDefault(1000)
+	d := NewSocket(nil, -1, 0)
+	defer d.Free()
+	if d.MaxSingleRead() != MaxSingleDefault {
+		t.Fatalf("default 1000: %d", d.MaxSingleRead())
+	}
+}

@@ -61,8 +61,9 @@ type Buffer struct {
 	// list (most recently added first, as libevent's LIST): C runs the
 	// list itself on a buffer whose callbacks are all C functions
 	// (slowCCallbacks), with the same removal protocol.
-	cbDepth   int32
-	_         int32
+	cbDepth int32
+	// maxRead caps one Read (evbuffer_set_max_read); see readCap.
+	maxRead   int32
 	callbacks *CBEntry
 
 	// ---- Go-private from here on.
@@ -149,6 +150,7 @@ func New() *Buffer {
 	b := (*Buffer)(p)
 	b.refcnt = 1
 	b.lastWithData = &b.first
+	b.maxRead = defaultMaxRead
 	return b
 }
 

@@ -26,6 +26,7 @@ func TestLayoutMatchesGoeventH(t *testing.T) {
 		{"idle_hook", unsafe.Offsetof(b.idleHook), 72},
 		{"idle_arg", unsafe.Offsetof(b.idleArg), 80},
 		{"cb_depth", unsafe.Offsetof(b.cbDepth), 88},
+		{"max_read", unsafe.Offsetof(b.maxRead), 92},
 		{"callbacks", unsafe.Offsetof(b.callbacks), 96},
 	}
 	var e CBEntry

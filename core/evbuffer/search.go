@@ -140,15 +140,19 @@ func (b *Buffer) SearchRange(what []byte, start, end *Ptr) Ptr {
 		return pos
 	}
 	first := what[0]
+	k := -1 // the rare byte's offset in what, once chosen
 	for c != nil {
 		data := chainBytes(c)
 		if pos.PosInChain > uintptr(len(data)) {
 			break // a stale position
 		}
-		// A match lying wholly inside this chain: one vectorised scan
-		// instead of a byte search per candidate, which is what makes a
-		// frequent first byte cheap.
-		if i := bytes.Index(data[pos.PosInChain:], what); i >= 0 {
+		if k < 0 {
+			k = rareByte(what, data[pos.PosInChain:], b.totalLen)
+		}
+		// A match lying wholly inside this chain: a scan for the
+		// pattern's rarest byte, not one search per candidate first
+		// byte, which is what makes a frequent first byte cheap.
+		if i := indexRare(data[pos.PosInChain:], what, k); i >= 0 {
 			pos.Pos += int64(i)
 			pos.PosInChain += uintptr(i)
 			if end != nil && pos.Pos+int64(len(what)) > end.Pos {
@@ -189,6 +193,64 @@ func (b *Buffer) SearchRange(what []byte, start, end *Ptr) Ptr {
 	}
 	pos.notFound()
 	return pos
+}
+
+// rareByte picks the byte of what (at least two bytes long) that a search
+// scans for: the one least frequent in a sample of the data about to be
+// searched (its first 256 bytes; the earliest of equals), so that a
+// pattern starting with a byte the data is full of (a letter in text, a
+// header name's first letter in a stream of headers) is found by scanning
+// for one that is rare there. For small buffers (total bytes in all), where
+// sampling would cost more than it saves, it returns 0: the first byte, as
+// libevent scans.
+func rareByte(what, sample []byte, total uintptr) int {
+	if len(what) < 2 || total < 4096 {
+		return 0
+	}
+	sample = sample[:min(len(sample), 256)]
+	var count [256]uint16
+	for _, c := range sample {
+		count[c]++
+	}
+	k := 0
+	for i := 1; i < len(what); i++ {
+		if count[what[i]] < count[what[k]] {
+			k = i
+		}
+	}
+	return k
+}
+
+// indexRare is bytes.Index(s, what) for a what whose byte at k is rare in
+// s: it scans for that byte (one vectorised IndexByte per candidate) and
+// compares the whole pattern around each occurrence. Should the byte turn
+// out not to be rare after all, it leaves the rest to bytes.Index, whose
+// own scan is for the first byte and then a brute-force vector compare.
+func indexRare(s, what []byte, k int) int {
+	n := len(what)
+	if k == 0 || len(s) < n {
+		return bytes.Index(s, what)
+	}
+	rare := what[k]
+	last := len(s) - n + k // the rare byte of a match lies at most here
+	fails := 0
+	for i := k; i <= last; i++ {
+		j := bytes.IndexByte(s[i:last+1], rare)
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if start := i - k; bytes.Equal(s[start:start+n], what) {
+			return start
+		}
+		if fails++; fails > 16 && fails*64 > i {
+			if r := bytes.Index(s[i+1-k:], what); r >= 0 {
+				return r + i + 1 - k
+			}
+			return -1
+		}
+	}
+	return -1
 }
 
 // findByte advances it to the next occurrence of ch; -1 if there is none.

@@ -1,6 +1,8 @@
 package evbuffer
 
 import (
+	"bytes"
+	"math/rand"
 	"testing"
 	"unsafe"
 
@@ -231,5 +233,61 @@ func TestPeek(t *testing.T) {
 	}
 	if n := b.PeekN(7, nil, nil, -1); n != 2 {
 		t.Fatalf("negative vector count, 7 bytes: %d", n)
+	}
+}
+
+// indexRare finds what bytes.Index finds, whichever byte it scans for and
+// however often that byte occurs (including often enough to hand over to
+// bytes.Index midway).
+func TestIndexRareMatchesIndex(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for iter := 0; iter < 20000; iter++ {
+		alphabet := 1 + rng.Intn(6)
+		s := make([]byte, rng.Intn(3000))
+		for i := range s {
+			s[i] = byte('a' + rng.Intn(alphabet))
+		}
+		what := make([]byte, 1+rng.Intn(12))
+		for i := range what {
+			what[i] = byte('a' + rng.Intn(alphabet+1))
+		}
+		if rng.Intn(2) == 0 && len(s) > len(what) {
+			at := rng.Intn(len(s) - len(what) + 1)
+			copy(s[at:], what)
+		}
+		k := rng.Intn(len(what))
+		if got, want := indexRare(s, what, k), bytes.Index(s, what); got != want {
+			t.Fatalf("indexRare(%q, %q, %d) = %d, bytes.Index %d", s, what, k, got, want)
+		}
+	}
+}
+
+// A search over many chains whose pattern starts with the data's most
+// frequent byte finds the first match, also when it crosses chains.
+func TestSearchFrequentFirstByte(t *testing.T) {
+	leakCheck(t)
+	rng := rand.New(rand.NewSource(4))
+	for iter := 0; iter < 200; iter++ {
+		b := New()
+		var all []byte
+		for n := 0; n < 40000; {
+			piece := make([]byte, 1+rng.Intn(3000))
+			for i := range piece {
+				piece[i] = "eeeeeeeabc"[rng.Intn(10)]
+			}
+			b.Add(piece)
+			all = append(all, piece...)
+			n += len(piece)
+		}
+		what := []byte("eeb-c")[:2+rng.Intn(4)]
+		if rng.Intn(2) == 0 {
+			at := rng.Intn(len(all) - 10)
+			what = append([]byte{}, all[at:at+2+rng.Intn(8)]...)
+		}
+		p := b.Search(what, nil)
+		if want := bytes.Index(all, what); p.Pos != int64(want) {
+			t.Fatalf("Search(%q) = %d, want %d", what, p.Pos, want)
+		}
+		b.Free()
 	}
 }

@@ -79,6 +79,27 @@ void evbuffer_lock(struct evbuffer *buf);
 EVENT2_EXPORT_SYMBOL
 void evbuffer_unlock(struct evbuffer *buf);
 
+#ifdef GOEVENT_EXTENSIONS
+/* libevent 2.2's cap on one evbuffer_read, which goevent exports beside
+ * 2.1.12's functions. Declared only for programs that define
+ * GOEVENT_EXTENSIONS before including this header, so that 2.1.12 code
+ * with functions of its own by these names compiles unchanged.
+ *
+ * evbuffer_set_max_read: from now on one evbuffer_read (and a socket
+ * bufferevent's read into this buffer) takes at most max bytes, and never
+ * more than the descriptor holds (FIONREAD). The default is 4096, 2.1.12's
+ * fixed cap, unless the environment held GOEVENT_MAX_READ=<bytes> when
+ * the library started. Above 4096 a read spreads over as many chains as
+ * the bytes need, each sized to what arrived. Returns 0, or -1 (nothing
+ * changed) when max is above INT_MAX. A max of 0 makes every read take
+ * nothing, which evbuffer_read reports as 0, as in libevent 2.2.
+ * evbuffer_get_max_read returns the cap. */
+EVENT2_EXPORT_SYMBOL
+int evbuffer_set_max_read(struct evbuffer *buf, size_t max);
+EVENT2_EXPORT_SYMBOL
+size_t evbuffer_get_max_read(struct evbuffer *buf);
+#endif
+
 /* The buffer is mostly drained to an fd, so prefer layouts (sendfile) that
  * suit that over ones that suit reading it in memory. */
 #define EVBUFFER_FLAG_DRAINS_TO_FD 1

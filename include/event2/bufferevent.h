@@ -293,7 +293,15 @@ int bufferevent_add_to_rate_limit_group(struct bufferevent *bev,
 EVENT2_EXPORT_SYMBOL
 int bufferevent_remove_from_rate_limit_group(struct bufferevent *bev);
 
-/* Largest single read/write (0 restores the default). */
+/* Largest single read/write. 0 or more than EV_SSIZE_MAX restores the
+ * default (16384, or GOEVENT_MAX_READ when that is larger, for reads).
+ * As in libevent 2.2, setting the read size also sets the input buffer's
+ * evbuffer_set_max_read, so reads take up to that much (2.1.12 read at
+ * most 4096 whatever was set), each no more than the socket holds;
+ * restoring the default restores the input's default too. A read size
+ * above INT_MAX is kept but leaves the input's cap alone and returns -1,
+ * as in 2.2. Writes send up to the write size, over at most 128 of the
+ * output's chains per system call, as libevent does. */
 EVENT2_EXPORT_SYMBOL
 int bufferevent_set_max_single_read(struct bufferevent *bev, size_t size);
 EVENT2_EXPORT_SYMBOL
