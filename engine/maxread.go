@@ -3,7 +3,9 @@ package main
 // maxread.go: GOEVENT_MAX_READ, the operator's way to raise the read cap of
 // an unmodified program's evbuffers and bufferevents (what
 // evbuffer_set_max_read and bufferevent_set_max_single_read set one by
-// one). Read once, when the engine starts, with libc's getenv: a program
+// one), and with it a bufferevent's default single write (what
+// bufferevent_set_max_single_write sets), so that what is read in one go
+// can leave in one go. Read once, when the engine starts, with libc's getenv: a program
 // may set it itself before its first call that needs the engine.
 
 /*
@@ -35,4 +37,5 @@ func setupMaxRead() {
 	}
 	evbuffer.SetDefaultMaxRead(n)
 	bufferevent.SetMaxSingleReadDefault(n)
+	bufferevent.SetMaxSingleWriteDefault(n)
 }

@@ -295,4 +295,23 @@ func TestMaxSingleReadSetsInputCap(t *testing.T) {
 	if d.MaxSingleRead() != MaxSingleDefault {
 		t.Fatalf("default 1000: %d", d.MaxSingleRead())
 	}
+
+	// The write default likewise; 0 restores the default in force.
+	defer SetMaxSingleWriteDefault(MaxSingleDefault)
+	SetMaxSingleWriteDefault(1 << 18)
+	e := NewSocket(nil, -1, 0)
+	defer e.Free()
+	if e.MaxSingleWrite() != 1<<18 || b.MaxSingleWrite() != MaxSingleDefault {
+		t.Fatalf("raised write default: new %d, old %d", e.MaxSingleWrite(), b.MaxSingleWrite())
+	}
+	e.SetMaxSingleWrite(100)
+	if e.SetMaxSingleWrite(0); e.MaxSingleWrite() != 1<<18 {
+		t.Fatalf("write size restored to %d, want %d", e.MaxSingleWrite(), 1<<18)
+	}
+	SetMaxSingleWriteDefault(1000)
+	f := NewSocket(nil, -1, 0)
+	defer f.Free()
+	if f.MaxSingleWrite() != MaxSingleDefault {
+		t.Fatalf("write default 1000: %d", f.MaxSingleWrite())
+	}
 }

@@ -294,7 +294,7 @@ EVENT2_EXPORT_SYMBOL
 int bufferevent_remove_from_rate_limit_group(struct bufferevent *bev);
 
 /* Largest single read/write. 0 or more than EV_SSIZE_MAX restores the
- * default (16384, or GOEVENT_MAX_READ when that is larger, for reads).
+ * default (16384, or GOEVENT_MAX_READ when that is larger).
  * As in libevent 2.2, setting the read size also sets the input buffer's
  * evbuffer_set_max_read, so reads take up to that much (2.1.12 read at
  * most 4096 whatever was set), each no more than the socket holds;

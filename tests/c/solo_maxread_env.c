@@ -6,8 +6,8 @@
  * The library reads the variable once, when its engine starts, so every
  * case runs in a child forked before the first call that needs the engine
  * (which goevent supports): the child sets the variable, then checks a new
- * evbuffer's cap, a new socket bufferevent's read size and its input's
- * cap, the size of its first read, and the log lines the value produced.
+ * evbuffer's cap, a new socket bufferevent's read and write sizes and its
+ * input's cap, the size of its first read, and the log lines the value produced.
  * Good values raise (or lower) the caps; malformed or absurd ones leave
  * the defaults and produce exactly one log line through libevent's logging
  * path. Prints each failed check and a closing "N passed, M failed" line;
@@ -88,7 +88,12 @@ static int run_case(const char *value, long long buf_cap, long long bev_read, in
 	CHECK_EQ("bufferevent_get_max_single_read", bufferevent_get_max_single_read(bev), bev_read);
 	CHECK_EQ("the input's evbuffer_get_max_read",
 	    evbuffer_get_max_read(bufferevent_get_input(bev)), buf_cap);
-	CHECK_EQ("bufferevent_get_max_single_write", bufferevent_get_max_single_write(bev), 16384);
+	/* The write size follows the read size, so that what one read takes
+	 * can leave in one write. */
+	CHECK_EQ("bufferevent_get_max_single_write", bufferevent_get_max_single_write(bev), bev_read);
+	bufferevent_set_max_single_write(bev, 1000);
+	bufferevent_set_max_single_write(bev, 0);
+	CHECK_EQ("the restored max_single_write", bufferevent_get_max_single_write(bev), bev_read);
 
 	/* 200000 bytes queued at once: the first read takes what the caps
 	 * allow of them. */
