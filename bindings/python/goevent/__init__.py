@@ -1,8 +1,9 @@
 """goevent: Python bindings for libevent 2.1's core, as implemented by goevent.
 
 Only the standard library's ctypes is used. The library is found through
-``GOEVENT_LIBRARY``, then ``<repo>/build/lib/libevent_core-2.1.so.7``, then
-the system's ``libevent_core`` (see ``goevent._lib``).
+``GOEVENT_LIBRARY``, then the copy bundled in an installed package, then
+``<repo>/build/lib/libevent_core-2.1.so.7``, then the system's
+``libevent_core`` (see ``goevent._lib``).
 
 Objects:
 
@@ -42,6 +43,7 @@ __all__ = [
     "GoeventError",
     "LEV",
     "Listener",
+    "library_origin",
     "library_path",
     "version",
 ]
@@ -50,3 +52,9 @@ __all__ = [
 def library_path() -> str:
     """The path of the shared library these bindings loaded."""
     return _lib.path
+
+
+def library_origin() -> str:
+    """Where that library came from: ``"GOEVENT_LIBRARY"``, ``"bundled"``,
+    ``"build tree"`` or ``"system"``."""
+    return _lib.origin

@@ -1,13 +1,18 @@
 """Locating the shared library and declaring the C prototypes used.
 
-Lookup order: the ``GOEVENT_LIBRARY`` environment variable (a path to any
-library with libevent 2.1's ABI, e.g. the system's libevent_core), then the
-build tree this package sits in (``<repo>/build/lib/libevent_core-2.1.so.7``),
-then the system's library path.
+Lookup order:
 
-Functions are bound on first use. A library that lacks a symbol (goevent
-while it is being written) still loads; calling the missing function raises
-:class:`GoeventError` with ``errno.ENOSYS`` naming the symbol.
+1. ``GOEVENT_LIBRARY``: a path to any library with libevent 2.1's ABI (e.g.
+   the system's libevent_core). When set it is final.
+2. The copy bundled in this package (``goevent/_libs/``), present when the
+   package was installed from a wheel.
+3. The repository's build tree (``<repo>/build/lib``), when this package is
+   the one in ``<repo>/bindings/python``.
+4. The system's ``libevent_core`` (``ctypes.util.find_library``).
+
+Functions are bound on first use. A library that lacks a symbol still
+loads; calling the missing function raises :class:`GoeventError` with
+``errno.ENOSYS`` naming the symbol.
 """
 
 from __future__ import annotations
@@ -157,20 +162,38 @@ _PROTOTYPES: dict[str, tuple[Any, tuple[Any, ...]]] = {
 }
 
 
-def _candidates() -> list[str]:
-    found = []
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUNDLE_DIR = PACKAGE_DIR / "_libs"
+
+
+def _build_tree() -> Path | None:
+    """``<repo>/build/lib`` if this package sits in a goevent checkout."""
+    python_dir = PACKAGE_DIR.parent
+    if python_dir.name != "python" or python_dir.parent.name != "bindings":
+        return None
+    repo = python_dir.parent.parent
+    if not (repo / "include" / "event2" / "event.h").is_file():
+        return None
+    return repo / "build" / "lib"
+
+
+def candidates() -> list[tuple[str, str]]:
+    """``(origin, path)`` pairs in the order they are tried."""
     env = os.environ.get("GOEVENT_LIBRARY")
     if env:
         # An explicit choice is final: falling back silently would test the
         # wrong library.
-        return [env]
-    repo = Path(__file__).resolve().parents[3]
-    built = repo / "build" / "lib" / SONAME
-    if built.exists():
-        found.append(str(built))
+        return [("GOEVENT_LIBRARY", env)]
+    found = []
+    bundled = BUNDLE_DIR / SONAME
+    if bundled.is_file():
+        found.append(("bundled", str(bundled)))
+    tree = _build_tree()
+    if tree is not None and (tree / SONAME).is_file():
+        found.append(("build tree", str(tree / SONAME)))
     system = ctypes.util.find_library("event_core")
     if system:
-        found.append(system)
+        found.append(("system", system))
     return found
 
 
@@ -179,13 +202,14 @@ class _Library:
 
     def __init__(self) -> None:
         tried = []
-        for path in _candidates():
+        for origin, path in candidates():
             try:
                 self._cdll = ctypes.CDLL(path, use_errno=True)
             except OSError as exc:
                 tried.append(f"{path}: {exc}")
                 continue
-            self.path = path
+            self.origin = origin
+            self.path = _loaded_from(self._cdll, path)
             break
         else:
             detail = "; ".join(tried) or "no candidate found"
@@ -216,9 +240,37 @@ class _Library:
         return hasattr(self._cdll, name)
 
 
-lib = _Library()
+class _DlInfo(Structure):
+    _fields_ = [
+        ("dli_fname", c_char_p),
+        ("dli_fbase", c_void_p),
+        ("dli_sname", c_char_p),
+        ("dli_saddr", c_void_p),
+    ]
+
 
 _libc = ctypes.CDLL(None)
+_dladdr = _libc.dladdr
+_dladdr.restype = c_int
+_dladdr.argtypes = (c_void_p, POINTER(_DlInfo))
+
+
+def _loaded_from(cdll: ctypes.CDLL, asked: str) -> str:
+    """The file the dynamic linker actually mapped for ``cdll`` (it may
+    differ from ``asked`` when that is a bare soname)."""
+    try:
+        symbol = ctypes.cast(cdll.event_get_version, c_void_p).value
+    except AttributeError:
+        return asked
+    info = _DlInfo()
+    if symbol and _dladdr(symbol, ctypes.byref(info)) and info.dli_fname:
+        return os.path.abspath(os.fsdecode(info.dli_fname))
+    return asked
+
+
+lib = _Library()
+
+
 libc_free = _libc.free
 libc_free.restype = None
 libc_free.argtypes = (c_void_p,)
