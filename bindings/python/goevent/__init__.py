@@ -9,8 +9,10 @@ Objects:
 
 * :class:`Buffer` -- ``struct evbuffer``;
 * :class:`EventBase` and :class:`Event` -- the loop, timers and fd events;
-* :class:`BufferEvent` and :class:`Listener` -- buffered sockets and
-  accepting sockets.
+* :class:`BufferEvent` -- sockets, pairs and filters (Python callables as
+  filters, :class:`FilterResult`, :class:`Flush`);
+* :class:`Listener` -- accepting sockets, with every :class:`LEV` option;
+* :class:`TokenBucket` and :class:`RateLimitGroup` -- rate limits.
 
 Every object frees its C counterpart on ``close()``, at the end of a
 ``with`` block, or (for objects nothing else references) when collected.
@@ -26,8 +28,17 @@ from ._errors import ClosedError, GoeventError
 from ._lib import lib as _lib
 from ._lib import version
 from .buffer import EOL, Buffer, CallbackInfo
-from .bufferevent import BEV, LEV, BEVOpt, BufferEvent, Listener
-from .loop import EV, Event, EventBase
+from .bufferevent import (
+    BEV,
+    LEV,
+    BEVOpt,
+    BufferEvent,
+    FilterResult,
+    Flush,
+    Listener,
+)
+from .loop import EV, Event, EventBase, use_pthreads
+from .ratelimit import RATE_LIMIT_MAX, RateLimitGroup, TokenBucket, Totals
 
 __all__ = [
     "BEV",
@@ -40,11 +51,18 @@ __all__ = [
     "EV",
     "Event",
     "EventBase",
+    "FilterResult",
+    "Flush",
     "GoeventError",
     "LEV",
     "Listener",
+    "RATE_LIMIT_MAX",
+    "RateLimitGroup",
+    "TokenBucket",
+    "Totals",
     "library_origin",
     "library_path",
+    "use_pthreads",
     "version",
 ]
 

@@ -31,6 +31,8 @@ from ctypes import (
     c_size_t,
     c_ssize_t,
     c_uint,
+    c_uint32,
+    c_uint64,
     c_void_p,
 )
 from pathlib import Path
@@ -82,6 +84,12 @@ BEV_DATA_CB = CFUNCTYPE(None, c_void_p, c_void_p)
 BEV_EVENT_CB = CFUNCTYPE(None, c_void_p, c_short, c_void_p, use_errno=True)
 LISTENER_ERR_CB = CFUNCTYPE(None, c_void_p, c_void_p, use_errno=True)
 LISTENER_CB = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_int, c_void_p)
+# evbuffer_ref_cleanup_cb(const void *data, size_t len, void *extra)
+REF_CLEANUP_CB = CFUNCTYPE(None, c_void_p, c_size_t, c_void_p)
+# bufferevent_filter_cb(src, dst, dst_limit, mode, ctx) -> enum result
+FILTER_CB = CFUNCTYPE(c_int, c_void_p, c_void_p, c_ssize_t, c_int, c_void_p)
+# The filter's free_context(ctx).
+FREE_CB = CFUNCTYPE(None, c_void_p)
 
 
 def null_callback(cftype: Any) -> Any:
@@ -119,6 +127,10 @@ _PROTOTYPES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "evbuffer_write_atmost": (c_int, (_P, c_int, c_ssize_t)),
     "evbuffer_add_cb": (_P, (_P, EVBUFFER_CB, _P)),
     "evbuffer_remove_cb_entry": (c_int, (_P, _P)),
+    "evbuffer_cb_set_flags": (c_int, (_P, _P, c_uint32)),
+    "evbuffer_cb_clear_flags": (c_int, (_P, _P, c_uint32)),
+    "evbuffer_defer_callbacks": (c_int, (_P, _P)),
+    "evbuffer_add_reference": (c_int, (_P, _P, c_size_t, REF_CLEANUP_CB, _P)),
     "evbuffer_freeze": (c_int, (_P, c_int)),
     "evbuffer_unfreeze": (c_int, (_P, c_int)),
     # event.h
@@ -152,8 +164,42 @@ _PROTOTYPES: dict[str, tuple[Any, tuple[Any, ...]]] = {
     "bufferevent_setwatermark": (None, (_P, c_short, c_size_t, c_size_t)),
     "bufferevent_set_timeouts": (c_int, (_P, _TV, _TV)),
     "bufferevent_getfd": (c_int, (_P,)),
+    "bufferevent_flush": (c_int, (_P, c_short, c_int)),
+    "bufferevent_get_underlying": (_P, (_P,)),
+    "bufferevent_filter_new": (_P, (_P, FILTER_CB, FILTER_CB, c_int, FREE_CB, _P)),
+    # rate limits (bufferevent.h)
+    "ev_token_bucket_cfg_new": (_P, (c_size_t, c_size_t, c_size_t, c_size_t, _TV)),
+    "ev_token_bucket_cfg_free": (None, (_P,)),
+    "bufferevent_set_rate_limit": (c_int, (_P, _P)),
+    "bufferevent_rate_limit_group_new": (_P, (_P, _P)),
+    "bufferevent_rate_limit_group_set_cfg": (c_int, (_P, _P)),
+    "bufferevent_rate_limit_group_set_min_share": (c_int, (_P, c_size_t)),
+    "bufferevent_rate_limit_group_free": (None, (_P,)),
+    "bufferevent_add_to_rate_limit_group": (c_int, (_P, _P)),
+    "bufferevent_remove_from_rate_limit_group": (c_int, (_P,)),
+    "bufferevent_set_max_single_read": (c_int, (_P, c_size_t)),
+    "bufferevent_set_max_single_write": (c_int, (_P, c_size_t)),
+    "bufferevent_get_max_single_read": (c_ssize_t, (_P,)),
+    "bufferevent_get_max_single_write": (c_ssize_t, (_P,)),
+    "bufferevent_get_read_limit": (c_ssize_t, (_P,)),
+    "bufferevent_get_write_limit": (c_ssize_t, (_P,)),
+    "bufferevent_get_max_to_read": (c_ssize_t, (_P,)),
+    "bufferevent_get_max_to_write": (c_ssize_t, (_P,)),
+    "bufferevent_rate_limit_group_get_read_limit": (c_ssize_t, (_P,)),
+    "bufferevent_rate_limit_group_get_write_limit": (c_ssize_t, (_P,)),
+    "bufferevent_decrement_read_limit": (c_int, (_P, c_ssize_t)),
+    "bufferevent_decrement_write_limit": (c_int, (_P, c_ssize_t)),
+    "bufferevent_rate_limit_group_decrement_read": (c_int, (_P, c_ssize_t)),
+    "bufferevent_rate_limit_group_decrement_write": (c_int, (_P, c_ssize_t)),
+    "bufferevent_rate_limit_group_get_totals": (
+        None,
+        (_P, POINTER(c_uint64), POINTER(c_uint64)),
+    ),
+    "bufferevent_rate_limit_group_reset_totals": (None, (_P,)),
     # listener.h
+    "evconnlistener_new": (_P, (_P, LISTENER_CB, _P, c_uint, c_int, c_int)),
     "evconnlistener_new_bind": (_P, (_P, LISTENER_CB, _P, c_uint, c_int, _P, c_int)),
+    "evconnlistener_set_cb": (None, (_P, LISTENER_CB, _P)),
     "evconnlistener_free": (None, (_P,)),
     "evconnlistener_get_fd": (c_int, (_P,)),
     "evconnlistener_enable": (c_int, (_P,)),
@@ -270,6 +316,28 @@ def _loaded_from(cdll: ctypes.CDLL, asked: str) -> str:
 
 lib = _Library()
 
+PTHREADS_SONAME = "libevent_pthreads-2.1.so.7"
+_pthreads: ctypes.CDLL | None = None
+
+
+def pthreads() -> ctypes.CDLL:
+    """libevent_pthreads, from the directory the core was loaded from
+    (``GOEVENT_PTHREADS_LIBRARY`` overrides), loaded once."""
+    global _pthreads
+    if _pthreads is None:
+        path = os.environ.get("GOEVENT_PTHREADS_LIBRARY")
+        if not path:
+            beside = Path(lib.path).with_name(PTHREADS_SONAME)
+            path = str(beside) if beside.is_file() else PTHREADS_SONAME
+        try:
+            _pthreads = ctypes.CDLL(path, use_errno=True)
+        except OSError as exc:
+            raise GoeventError(
+                errno.ENOENT, f"cannot load libevent_pthreads ({path}): {exc}"
+            ) from None
+        _pthreads.evthread_use_pthreads.restype = c_int
+        _pthreads.evthread_use_pthreads.argtypes = ()
+    return _pthreads
 
 libc_free = _libc.free
 libc_free.restype = None
