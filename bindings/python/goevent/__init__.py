@@ -3,7 +3,8 @@
 Only the standard library's ctypes is used. The library is found through
 ``GOEVENT_LIBRARY``, then the copy bundled in an installed package, then
 ``<repo>/build/lib/libevent_core-2.1.so.7``, then the system's
-``libevent_core`` (see ``goevent._lib``).
+``libevent_core`` (see ``goevent._lib``). ``python -m goevent`` says which
+one it loaded.
 
 Objects:
 
