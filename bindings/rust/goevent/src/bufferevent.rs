@@ -17,7 +17,7 @@ use crate::error::{check, check_plain, clear_errno, Error, Result};
 use crate::event::{timeval, EventBase, Events};
 use crate::flags::flags;
 use crate::net::{self, RawAddr};
-use crate::sys;
+use goevent_sys as sys;
 
 flags! {
     /// What a bufferevent's event callback reports (`BEV_EVENT_*`).
@@ -198,6 +198,41 @@ struct BevData<'b> {
 /// Callbacks are closures borrowing anything that outlives `'b`. Dropping
 /// the `BufferEvent` frees it, also from inside one of its own callbacks.
 /// Not `Send`/`Sync`: it belongs to its base's thread.
+///
+/// ```
+/// use goevent::{BevEvents, BevOptions, BufferEvent, EventBase, Events, Listener};
+/// use std::cell::RefCell;
+///
+/// let base = EventBase::new()?;
+/// let conns = RefCell::new(Vec::new());
+/// // An echo server...
+/// let listener = Listener::bind(&base, "127.0.0.1:0".parse().unwrap(), |sock, _peer| {
+///     let mut bev = BufferEvent::socket(&base, Some(sock), BevOptions::empty()).unwrap();
+///     bev.on_read(|b| {
+///         let (input, output) = b.buffers();
+///         output.add_buffer(input).unwrap();
+///     });
+///     bev.enable(Events::READ | Events::WRITE).unwrap();
+///     conns.borrow_mut().push(bev);
+/// })?;
+/// // ...and a client.
+/// let echoed = RefCell::new(Vec::new());
+/// let mut client = BufferEvent::socket(&base, None, BevOptions::empty())?;
+/// client.on_event(|b, ev| {
+///     if ev.what.contains(BevEvents::CONNECTED) {
+///         b.write(b"ping").unwrap();
+///     }
+/// });
+/// client.on_read(|b| {
+///     echoed.borrow_mut().extend(b.read_to_vec());
+///     base.loopbreak().unwrap();
+/// });
+/// client.connect(listener.local_addr()?)?;
+/// client.enable(Events::READ | Events::WRITE)?;
+/// base.dispatch()?;
+/// assert_eq!(*echoed.borrow(), b"ping");
+/// # Ok::<(), goevent::Error>(())
+/// ```
 pub struct BufferEvent<'b> {
     handle: BufferEventRef,
     state: NonNull<State<BevData<'b>>>,
@@ -383,6 +418,23 @@ struct ListenerData<'a> {
 /// A listening TCP socket that accepts connections from the event loop
 /// (`evconnlistener_new_bind`, with `LEV_OPT_CLOSE_ON_FREE`,
 /// `LEV_OPT_CLOSE_ON_EXEC` and `LEV_OPT_REUSEABLE`).
+///
+/// ```
+/// use goevent::{EventBase, Listener};
+/// use std::cell::RefCell;
+/// use std::net::TcpStream;
+///
+/// let base = EventBase::new()?;
+/// let peers = RefCell::new(Vec::new());
+/// let listener = Listener::bind(&base, "127.0.0.1:0".parse().unwrap(), |_sock, peer| {
+///     peers.borrow_mut().push(peer); // `_sock` (an OwnedFd) closes here
+///     base.loopbreak().unwrap();
+/// })?;
+/// let client = TcpStream::connect(listener.local_addr()?).unwrap();
+/// base.dispatch()?;
+/// assert_eq!(*peers.borrow(), [client.local_addr().unwrap()]);
+/// # Ok::<(), goevent::Error>(())
+/// ```
 pub struct Listener<'a> {
     ptr: NonNull<sys::evconnlistener>,
     state: NonNull<State<ListenerData<'a>>>,

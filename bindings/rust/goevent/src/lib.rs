@@ -1,9 +1,10 @@
 //! Safe Rust bindings for goevent: libevent 2.1's core (buffers, event loop,
 //! bufferevents, listeners) behind libevent's own C ABI.
 //!
-//! The crate links `libevent_core` from `GOEVENT_LIB_DIR` (default: the
-//! repository's `build/lib`); any library with libevent 2.1.12's ABI works,
-//! including the system's.
+//! The raw declarations and the linking are the `goevent-sys` crate
+//! (re-exported as [`sys`]); it links `libevent_core` from `GOEVENT_LIB_DIR`
+//! (default: the repository's `build/lib`). Any library with libevent
+//! 2.1.12's ABI works, including the system's.
 //!
 //! * [`EvBuffer`] / [`EvBufferRef`]: byte queues (`struct evbuffer`).
 //! * [`EventBase`], [`Event`]: the loop, timers and fd readiness.
@@ -17,22 +18,26 @@
 //! failed system call.
 //!
 //! Threads: no locking is set up (`evthread_use_pthreads` is not called),
-//! so a base and all its objects belong to one thread; [`EventBase`] and
-//! [`EvBuffer`] are `Send` so they can be handed to that thread, and
-//! nothing is `Sync`.
+//! so a base and all its objects belong to one thread. Each type says what
+//! it is: [`EventBase`] and [`EvBuffer`] are `Send` so they can be handed
+//! to that thread; everything registered on a base is neither.
 //!
-//! ```no_run
-//! use goevent::{EventBase, Event};
+//! ```
+//! use goevent::{Event, EventBase};
 //! use std::cell::Cell;
 //! use std::time::Duration;
 //!
 //! let base = EventBase::new()?;
 //! let ticks = Cell::new(0);
-//! let mut timer = Event::timer(&base, true, |_| ticks.set(ticks.get() + 1))?;
+//! let mut timer = Event::timer(&base, true, |_| {
+//!     ticks.set(ticks.get() + 1);
+//!     if ticks.get() == 3 {
+//!         base.loopbreak().unwrap();
+//!     }
+//! })?;
 //! timer.add(Some(Duration::from_millis(10)))?;
-//! base.loopexit(Some(Duration::from_millis(55)))?;
 //! base.dispatch()?;
-//! assert!(ticks.get() >= 4);
+//! assert_eq!(ticks.get(), 3);
 //! # Ok::<(), goevent::Error>(())
 //! ```
 
@@ -43,7 +48,9 @@ mod error;
 mod event;
 mod flags;
 mod net;
-pub mod sys;
+/// The raw C declarations (the `goevent-sys` crate), for what the safe API
+/// does not cover; the `as_ptr` methods give the pointers they need.
+pub use goevent_sys as sys;
 
 pub use buffer::{Eol, EvBuffer, EvBufferRef};
 pub use bufferevent::{BevEvent, BevEvents, BevOptions, BufferEvent, BufferEventRef, Listener};

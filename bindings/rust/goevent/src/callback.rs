@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 
-use crate::sys;
+use goevent_sys as sys;
 
 thread_local! {
     static PARKED: RefCell<Option<Box<dyn Any + Send>>> = const { RefCell::new(None) };
