@@ -54,6 +54,7 @@ test-c: lib
 # The Python suite runs from the repository against goevent, then against
 # the system's libevent (the reference: the tests must hold there too),
 # then against the wheel installed in a fresh venv (bindings/python/wheel.sh).
+# The Rust workspace's tests run against goevent, then against libevent.
 SYSTEM_LIBEVENT ?= $(shell pkg-config --variable=libdir libevent_core 2>/dev/null)/libevent_core-2.1.so.7
 PYTEST = $(PYTHON) -m unittest discover -s bindings/python/tests -t bindings/python
 
@@ -68,6 +69,11 @@ test-bindings: lib
 	$(PYTHON) bindings/python/examples/echo.py
 	PYTHON=$(PYTHON) bindings/python/wheel.sh --test $(BUILD)
 	cargo test --offline --manifest-path bindings/rust/Cargo.toml
+	@if [ -f "$(SYSTEM_LIBEVENT)" ]; then \
+		echo "GOEVENT_LIB_DIR=$(dir $(SYSTEM_LIBEVENT)) cargo test (the Rust tests on libevent)"; \
+		GOEVENT_LIB_DIR="$(dir $(SYSTEM_LIBEVENT))" CARGO_TARGET_DIR="$(abspath $(BUILD))/rust-libevent" \
+			cargo test --offline -q --manifest-path bindings/rust/Cargo.toml; \
+	fi
 
 python-wheel: lib
 	PYTHON=$(PYTHON) bindings/python/wheel.sh $(BUILD)

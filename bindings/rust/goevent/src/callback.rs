@@ -31,7 +31,7 @@ pub(crate) fn resume_parked() {
     }
 }
 
-fn park(payload: Box<dyn Any + Send>, base: *mut sys::event_base) {
+pub(crate) fn park(payload: Box<dyn Any + Send>, base: *mut sys::event_base) {
     PARKED.with(|p| {
         p.borrow_mut().get_or_insert(payload);
     });

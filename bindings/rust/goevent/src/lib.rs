@@ -1,5 +1,6 @@
 //! Safe Rust bindings for goevent: libevent 2.1's core (buffers, event loop,
-//! bufferevents, listeners) behind libevent's own C ABI.
+//! bufferevents, filters, rate limits, listeners) behind libevent's own C
+//! ABI.
 //!
 //! The raw declarations and the linking are the `goevent-sys` crate
 //! (re-exported as [`sys`]); it links `libevent_core` from `GOEVENT_LIB_DIR`
@@ -8,19 +9,25 @@
 //!
 //! * [`EvBuffer`] / [`EvBufferRef`]: byte queues (`struct evbuffer`).
 //! * [`EventBase`], [`Event`]: the loop, timers and fd readiness.
-//! * [`BufferEvent`], [`Listener`]: buffered sockets and accepting sockets.
+//! * [`BufferEvent`]: sockets, in-memory pairs, and filters with closures
+//!   as the filters ([`BufferEvent::filter`], [`FilterResult`], [`Flush`]).
+//! * [`RateLimit`], [`RateLimitGroup`]: token-bucket rate limits for one
+//!   bufferevent or a group, with the group's [`Totals`].
+//! * [`Listener`]: accepting sockets.
 //!
 //! Ownership follows C: each owning type frees its object on drop, and the
-//! objects registered on a base borrow it, so the base is freed last.
-//! Callbacks are closures, boxed and freed with their object (never while
-//! they run). A panic in a callback stops the loop and resumes from
+//! objects registered on a base borrow it, so the base is freed last (and a
+//! rate-limit group outlives its members). Callbacks and filters are
+//! closures, boxed and freed with their object (never while they run). A
+//! panic in a callback or filter stops the loop and resumes from
 //! [`EventBase::dispatch`]. Errors are [`Error`]s carrying the errno of a
 //! failed system call.
 //!
 //! Threads: no locking is set up (`evthread_use_pthreads` is not called),
 //! so a base and all its objects belong to one thread. Each type says what
 //! it is: [`EventBase`] and [`EvBuffer`] are `Send` so they can be handed
-//! to that thread; everything registered on a base is neither.
+//! to that thread; [`RateLimit`] is `Send` and `Sync` (immutable settings);
+//! everything registered on a base is neither.
 //!
 //! ```
 //! use goevent::{Event, EventBase};
@@ -46,8 +53,10 @@ mod bufferevent;
 mod callback;
 mod error;
 mod event;
+mod filter;
 mod flags;
 mod net;
+mod ratelimit;
 /// The raw C declarations (the `goevent-sys` crate), for what the safe API
 /// does not cover; the `as_ptr` methods give the pointers they need.
 pub use goevent_sys as sys;
@@ -56,3 +65,5 @@ pub use buffer::{Eol, EvBuffer, EvBufferRef};
 pub use bufferevent::{BevEvent, BevEvents, BevOptions, BufferEvent, BufferEventRef, Listener};
 pub use error::{Error, Result};
 pub use event::{version, Event, EventBase, EventRef, Events, Exit, LoopFlags};
+pub use filter::{FilterBuilder, FilterFn, FilterResult, Flush};
+pub use ratelimit::{RateLimit, RateLimitGroup, Totals, RATE_LIMIT_MAX};
