@@ -582,6 +582,11 @@ class BufferEvent(Handle):
             return
         if self._group is not None:
             self._group.remove(self)
+        if self._bucket is not None:
+            # Detached first: the library may keep the bufferevent (and a
+            # refill timer reading the bucket) a while after the free, and
+            # the bucket is freed once nothing here uses it.
+            lib.bufferevent_set_rate_limit(ptr, None)
         for buf in (self._input, self._output):
             if buf is not None:
                 buf._detach()
