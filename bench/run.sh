@@ -4,7 +4,8 @@
 # Builds the benchmark binaries (bench/CMakeLists.txt), runs every case
 # BENCH_RUNS times (default 5) against libevent, goevent and the raw machine
 # limit, and prints the median of each as one table, also written as
-# markdown to BUILD_DIR/bench/results.md.
+# markdown to BUILD_DIR/bench/results.md and drawn, ratio per case, as an
+# SVG chart in BUILD_DIR/bench/results.svg (bench/chart.py).
 #
 # Every case runs in its own process, so one case's allocator and descriptor
 # state cannot shift the next one's numbers, and the three variants of a
@@ -253,6 +254,14 @@ md=$OUT/results.md
 	fi
 } >"$md"
 echo "table written to $md"
+
+# The ratio column as a chart, with python3's standard library.
+svg=$OUT/results.svg
+if command -v python3 >/dev/null 2>&1 && python3 "$(dirname "$0")/chart.py" "$md" "$svg"; then
+	echo "chart written to $svg"
+else
+	echo "bench/run.sh: no chart (python3 missing, or bench/chart.py failed)" >&2
+fi
 
 # goevent failing is what the table reports; the reference or the raw limit
 # failing means the benchmark itself is broken.
