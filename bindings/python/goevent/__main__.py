@@ -2,11 +2,14 @@
 
 Prints the library's path, where it came from, its version and the loop's
 backend, then runs a short self-check (a buffer, a timer, a bufferevent
-pair through a filter). Exits 0 if every step gave the expected result.
+pair through a filter), and names any other library of goevent's the core
+loaded meanwhile (an engine library). Exits 0 if every step gave the
+expected result.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from . import (
@@ -69,10 +72,31 @@ def self_check() -> list[str]:
     return problems
 
 
+def _also_loaded() -> list[str]:
+    """Other goevent/libevent files mapped into this process."""
+    core = os.path.realpath(library_path())
+    found: set[str] = set()
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                fields = line.split(maxsplit=5)
+                if len(fields) < 6:
+                    continue
+                path = os.path.realpath(fields[5].strip())
+                name = os.path.basename(path)
+                if name.startswith(("libgoevent", "libevent")) and path != core:
+                    found.add(path)
+    except OSError:
+        pass
+    return sorted(found)
+
+
 def main() -> int:
     print(f"library:  {library_path()} ({library_origin()})")
     print(f"version:  {version()}")
     problems = self_check()
+    for path in _also_loaded():
+        print(f"also:     {path}")
     for problem in problems:
         print(f"FAILED:   {problem}")
     print("self-check:", "FAILED" if problems else "ok")
