@@ -132,6 +132,9 @@ run_case() {
 }
 
 start=$(date +%s)
+# Other work on the machine skews every number: the load average before and
+# after the runs goes into the table's header.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 for ((r = 1; r <= RUNS; r++)); do
 	echo "run $r/$RUNS"
 	for bc in "${CASES[@]}"; do
@@ -144,6 +147,7 @@ for ((r = 1; r <= RUNS; r++)); do
 	done
 done
 elapsed=$(($(date +%s) - start))
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # ---- the table ----------------------------------------------------------------
 median() { # variant case -> median value, or nothing
@@ -234,6 +238,7 @@ md=$OUT/results.md
 	rev=$(git -C "$(dirname "$0")/.." rev-parse --short HEAD 2>/dev/null || true)
 	echo "- goevent: ${rev:-uncommitted tree}"
 	echo "- runs per case: $RUNS (median shown), BENCH_SCALE=${BENCH_SCALE:-1}, wall time ${elapsed}s"
+	echo "- load average (1, 5, 15 min): ${load_before:-?} before the runs, ${load_after:-?} after"
 	echo
 	echo "| ${HDR[0]} | ${HDR[1]} | ${HDR[2]} | ${HDR[3]} | ${HDR[4]} | ${HDR[5]} |"
 	echo "|---|---|--:|--:|--:|--:|"
