@@ -60,6 +60,9 @@ def parse(md: str) -> tuple[list[tuple[str, str, float | None]], dict[str, str]]
             except ValueError:
                 ratio = None
             rows.append((cells[0], cells[1], ratio))
+        load = re.match(r"- load average \([^)]*\): ([0-9.]+) .* before the runs, ([0-9.]+) ", line)
+        if load:
+            facts["load"] = f"{load.group(1)} before, {load.group(2)} after"
         mean = re.match(r"Geometric mean of the ratios: ([0-9.]+)", line)
         if mean:
             facts["geomean"] = mean.group(1)
@@ -96,6 +99,8 @@ def svg(rows: list[tuple[str, str, float | None]], facts: dict[str, str]) -> str
         sub.append(facts["date"])
     if "machine" in facts:
         sub.append(facts["machine"].split(",")[0])
+    if "load" in facts:
+        sub.append("load average " + facts["load"])
     out.append(f"<text x='{PAD}' y='40' fill='#444'>{escape('; '.join(sub))}</text>")
     out.append(
         f"<rect x='{PAD}' y='50' width='10' height='10' fill='{FASTER}'/>"
