@@ -7,10 +7,11 @@ BUILD   ?= build
 GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 CMAKE   ?= cmake
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+PYTHON  ?= python3
 FUZZTIME ?= 20s
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all lib deps configure test test-go test-c test-bindings demo bench fuzz soak memtest install clean help
+.PHONY: all lib deps configure test test-go test-c test-bindings python-wheel demo bench fuzz soak memtest install clean help
 
 all: lib
 
@@ -19,7 +20,8 @@ help:
 	@echo "make demo     build and run the evbuffer and echo examples"
 	@echo "make test     gofmt/vet, Go unit tests (-race), C differential tests (ctest),"
 	@echo "              Python and Rust binding tests"
-	@echo "make bench    goevent vs system libevent, median of runs, ratio table"
+	@echo "make bench    goevent vs system libevent, median of runs, ratio table and chart"
+	@echo "make python-wheel  the Python package as a wheel in $(BUILD)/python/dist"
 	@echo "make fuzz     run each Go fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make soak     1,000 echo connections for SOAK_SECONDS (default $(SOAK_SECONDS)),"
 	@echo "              every byte and descriptor accounted for; goevent, then libevent"
@@ -51,10 +53,32 @@ test-c: lib
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
+# The Python suite runs from the repository against goevent, then against
+# the system's libevent (the reference: the tests must hold there too),
+# then against the wheel installed in a fresh venv (bindings/python/wheel.sh).
+# The Rust workspace's tests run against goevent, then against libevent.
+SYSTEM_LIBEVENT ?= $(shell pkg-config --variable=libdir libevent_core 2>/dev/null)/libevent_core-2.1.so.7
+PYTEST = $(PYTHON) -m unittest discover -s bindings/python/tests -t bindings/python
+
 test-bindings: lib
-	python3 -m unittest discover -s bindings/python/tests -t bindings/python
-	python3 bindings/python/examples/echo.py
+	$(PYTEST)
+	@if [ -f "$(SYSTEM_LIBEVENT)" ]; then \
+		echo "GOEVENT_LIBRARY=$(SYSTEM_LIBEVENT) $(PYTEST)"; \
+		GOEVENT_LIBRARY="$(SYSTEM_LIBEVENT)" $(PYTEST); \
+	else \
+		echo "no system libevent_core-2.1.so.7: Python tests not run against libevent"; \
+	fi
+	$(PYTHON) bindings/python/examples/echo.py
+	PYTHON=$(PYTHON) bindings/python/wheel.sh --test $(BUILD)
 	cargo test --offline --manifest-path bindings/rust/Cargo.toml
+	@if [ -f "$(SYSTEM_LIBEVENT)" ]; then \
+		echo "GOEVENT_LIB_DIR=$(dir $(SYSTEM_LIBEVENT)) cargo test (the Rust tests on libevent)"; \
+		GOEVENT_LIB_DIR="$(dir $(SYSTEM_LIBEVENT))" CARGO_TARGET_DIR="$(abspath $(BUILD))/rust-libevent" \
+			cargo test --offline -q --manifest-path bindings/rust/Cargo.toml; \
+	fi
+
+python-wheel: lib
+	PYTHON=$(PYTHON) bindings/python/wheel.sh $(BUILD)
 
 demo: lib
 	$(CMAKE) --build $(BUILD) --target buffer_demo echo_client -j $(JOBS)

@@ -4,7 +4,8 @@
 # Builds the benchmark binaries (bench/CMakeLists.txt), runs every case
 # BENCH_RUNS times (default 5) against libevent, goevent and the raw machine
 # limit, and prints the median of each as one table, also written as
-# markdown to BUILD_DIR/bench/results.md.
+# markdown to BUILD_DIR/bench/results.md and drawn, ratio per case, as an
+# SVG chart in BUILD_DIR/bench/results.svg (bench/chart.py).
 #
 # Every case runs in its own process, so one case's allocator and descriptor
 # state cannot shift the next one's numbers, and the three variants of a
@@ -164,6 +165,9 @@ run_case() {
 }
 
 start=$(date +%s)
+# Other work on the machine skews every number: the load average before and
+# after the runs goes into the table's header.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 for ((r = 1; r <= RUNS; r++)); do
 	echo "run $r/$RUNS"
 	for bc in "${CASES[@]}"; do
@@ -176,6 +180,7 @@ for ((r = 1; r <= RUNS; r++)); do
 	done
 done
 elapsed=$(($(date +%s) - start))
+load_after=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)
 
 # ---- the table ----------------------------------------------------------------
 median() { # variant case -> median value, or nothing
@@ -266,6 +271,7 @@ md=$OUT/results.md
 	rev=$(git -C "$(dirname "$0")/.." rev-parse --short HEAD 2>/dev/null || true)
 	echo "- goevent: ${rev:-uncommitted tree}"
 	echo "- runs per case: $RUNS (median shown), BENCH_SCALE=${BENCH_SCALE:-1}, wall time ${elapsed}s"
+	echo "- load average (1, 5, 15 min): ${load_before:-?} before the runs, ${load_after:-?} after"
 	echo
 	echo "| ${HDR[0]} | ${HDR[1]} | ${HDR[2]} | ${HDR[3]} | ${HDR[4]} | ${HDR[5]} |"
 	echo "|---|---|--:|--:|--:|--:|"
@@ -286,6 +292,14 @@ md=$OUT/results.md
 	fi
 } >"$md"
 echo "table written to $md"
+
+# The ratio column as a chart, with python3's standard library.
+svg=$OUT/results.svg
+if command -v python3 >/dev/null 2>&1 && python3 "$(dirname "$0")/chart.py" "$md" "$svg"; then
+	echo "chart written to $svg"
+else
+	echo "bench/run.sh: no chart (python3 missing, or bench/chart.py failed)" >&2
+fi
 
 # goevent failing is what the table reports; the reference or the raw limit
 # failing means the benchmark itself is broken.

@@ -49,30 +49,42 @@ def release_borrowed_views() -> None:
 def thunk(
     cftype: Any,
     label: str,
-    handler: Callable[..., None],
+    handler: Callable[..., Any],
     interrupt: Callable[[], None] | None = None,
+    failed: Any = None,
 ) -> Any:
     """Wrap ``handler`` (called with the raw C arguments) as ``cftype``.
 
-    ``interrupt`` is called after parking a ``BaseException``; event loop
-    objects pass a function that breaks their loop.
+    The handler's return value goes back to C. ``interrupt`` is called
+    after parking a ``BaseException``; event loop objects pass a function
+    that breaks their loop. ``failed`` is what C gets when the handler
+    raised (callbacks returning a value need one).
     """
 
-    def trampoline(*args: Any) -> None:
+    def trampoline(*args: Any) -> Any:
         st = _state
         if st.depth == 0 and st.retired:
             # Nothing of ours is on this thread's stack any more.
             st.retired.clear()
         st.depth += 1
         try:
-            handler(*args)
+            return handler(*args)
         except Exception:
-            log.exception("exception in goevent %s callback (ignored)", label)
+            if failed is None:
+                log.exception("exception in goevent %s callback (ignored)", label)
+            else:
+                log.exception(
+                    "exception in goevent %s callback (%r returned to the library)",
+                    label,
+                    failed,
+                )
+            return failed
         except BaseException as exc:  # noqa: B036 - re-raised later
             if st.pending is None:
                 st.pending = exc
             if interrupt is not None:
                 interrupt()
+            return failed
         finally:
             st.depth -= 1
             if st.depth == 0 and borrowed_views:

@@ -5,19 +5,32 @@ from __future__ import annotations
 import ctypes
 import enum
 import functools
+import itertools
 import weakref
-from ctypes import byref, c_size_t
-from typing import Any, Callable, NamedTuple, TypeVar
+from ctypes import Structure, byref, c_int, c_size_t, c_ssize_t, c_void_p
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, TypeVar
 
 from . import _callback
 from ._errors import ClosedError, clear_errno, failure
 from ._handle import Handle
-from ._lib import EVBUFFER_CB, EvbufferPtr, Iovec, foreign_view, lib, libc_free
+from ._lib import (
+    EVBUFFER_CB,
+    REF_CLEANUP_CB,
+    EvbufferPtr,
+    Iovec,
+    foreign_view,
+    lib,
+    libc_free,
+)
+
+if TYPE_CHECKING:
+    from .loop import EventBase
 
 BytesLike = bytes | bytearray | memoryview
 F = TypeVar("F", bound=Callable[..., Any])
 
 _PTR_SET = 0  # EVBUFFER_PTR_SET
+_CB_ENABLED = 1  # EVBUFFER_CB_ENABLED
 
 
 class EOL(enum.IntEnum):
@@ -60,6 +73,60 @@ def _mutator(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+class _PyBuffer(Structure):
+    """CPython's ``Py_buffer``: an export of an object's memory."""
+
+    _fields_ = [
+        ("buf", c_void_p),
+        ("obj", c_void_p),
+        ("len", c_ssize_t),
+        ("itemsize", c_ssize_t),
+        ("readonly", c_int),
+        ("ndim", c_int),
+        ("format", c_void_p),
+        ("shape", c_void_p),
+        ("strides", c_void_p),
+        ("suboffsets", c_void_p),
+        ("internal", c_void_p),
+    ]
+
+
+_get_buffer = ctypes.pythonapi.PyObject_GetBuffer
+_get_buffer.restype = c_int
+_get_buffer.argtypes = (ctypes.py_object, ctypes.POINTER(_PyBuffer), c_int)
+_release_buffer = ctypes.pythonapi.PyBuffer_Release
+_release_buffer.restype = None
+_release_buffer.argtypes = (ctypes.POINTER(_PyBuffer),)
+_PYBUF_SIMPLE = 0  # one contiguous block of bytes
+
+# Memory lent to the library with Buffer.add_reference, by the key passed
+# as the cleanup argument: the export (which keeps the object alive and,
+# for a bytearray, unresizable) and the release callback.
+_lent: dict[int, tuple[_PyBuffer, Callable[[], None] | None]] = {}
+_lent_keys = itertools.count(1)
+
+
+def _give_back(key: int) -> None:
+    view, on_release = _lent.pop(key)
+    _release_buffer(byref(view))
+    if on_release is not None:
+        on_release()
+
+
+def _on_cleanup(_data: int, _size: int, key: int | None) -> None:
+    if key in _lent:
+        _give_back(key)
+
+
+# One thunk for every reference, alive as long as the module.
+_CLEANUP = _callback.thunk(REF_CLEANUP_CB, "reference cleanup", _on_cleanup)
+
+
+def lent_count() -> int:
+    """How many ``add_reference`` blocks the library still holds."""
+    return len(_lent)
+
+
 class Buffer(Handle):
     """A byte queue (``struct evbuffer``).
 
@@ -87,6 +154,7 @@ class Buffer(Handle):
         self._owner = owner
         self._views: list[memoryview] = []
         self._callbacks: dict[int, Any] = {}  # cb entry -> ctypes thunk
+        self._defer_base: EventBase | None = None
 
     @classmethod
     def _borrow(cls, ptr: int, owner: Handle) -> "Buffer":
@@ -117,9 +185,17 @@ class Buffer(Handle):
             return
         self._release_views()
         self._ptr = None
+        if self._defer_base is not None:
+            # A deferred callback may still be pending, holding the buffer
+            # past evbuffer_free: it must find no callback of ours.
+            for entry in self._callbacks:
+                lib.evbuffer_remove_cb_entry(ptr, entry)
         lib.evbuffer_free(ptr)
         _callback.retire(*self._callbacks.values())
         self._callbacks.clear()
+        if self._defer_base is not None:
+            self._defer_base._disown(self)
+            self._defer_base = None
 
     def _detach(self) -> None:
         """Forget a borrowed buffer; its owner is about to free it."""
@@ -281,6 +357,42 @@ class Buffer(Handle):
             raise failure("evbuffer_add_buffer", use_errno=False)
 
     @_mutator
+    def add_reference(
+        self, data: Any, on_release: Callable[[], None] | None = None
+    ) -> None:
+        """Append ``data`` without copying it (``evbuffer_add_reference``).
+
+        ``data`` is any object exposing one contiguous block of memory
+        (``bytes``, ``bytearray``, ``memoryview``, ``array``, ``mmap``...).
+        The buffer reads that memory in place, so the object is kept alive,
+        and held as exported (a ``bytearray`` cannot be resized), until
+        the library no longer needs it: when its bytes have been drained or
+        written out, wherever they were moved, or the buffer holding them
+        is freed. Then the export is released and ``on_release()`` runs.
+        Change the bytes meanwhile and the buffer sees the change.
+        """
+        view = _PyBuffer()
+        _get_buffer(data, byref(view), _PYBUF_SIMPLE)
+        if view.len == 0:
+            _release_buffer(byref(view))
+            if on_release is not None:
+                on_release()
+            return
+        key = next(_lent_keys)
+        # Registered first: a callback run by the add may already drain
+        # the bytes and trigger the cleanup.
+        _lent[key] = (view, on_release)
+        rc = lib.evbuffer_add_reference(
+            self._handle(), view.buf, view.len, _CLEANUP, key
+        )
+        if rc < 0:
+            # The library does not run the cleanup for a failed add.
+            entry = _lent.pop(key, None)
+            if entry is not None:
+                _release_buffer(byref(view))
+            raise failure("evbuffer_add_reference", use_errno=False)
+
+    @_mutator
     def remove(self, size: int) -> bytes:
         """Take up to ``size`` bytes off the front and return them."""
         ptr = self._handle()
@@ -344,6 +456,16 @@ class Buffer(Handle):
             raise failure("evbuffer_write")
         return done
 
+    def freeze(self, front: bool = False) -> None:
+        """Refuse changes at the front (``front=True``: draining, removing,
+        prepending) or at the back (adding) until :meth:`unfreeze`."""
+        if lib.evbuffer_freeze(self._handle(), int(front)) < 0:
+            raise failure("evbuffer_freeze", use_errno=False)
+
+    def unfreeze(self, front: bool = False) -> None:
+        if lib.evbuffer_unfreeze(self._handle(), int(front)) < 0:
+            raise failure("evbuffer_unfreeze", use_errno=False)
+
     # -- change callbacks ------------------------------------------------
 
     def add_callback(self, callback: Callable[[CallbackInfo], None]) -> int:
@@ -366,6 +488,40 @@ class Buffer(Handle):
             raise failure("evbuffer_add_cb", use_errno=False)
         self._callbacks[entry] = cfunc
         return entry
+
+    def set_callback_enabled(self, token: int, enabled: bool) -> None:
+        """Suspend (``False``) or resume a callback from :meth:`add_callback`.
+
+        While suspended it is not called; the changes made meanwhile are
+        reported to it no more.
+        """
+        ptr = self._handle()
+        if token not in self._callbacks:
+            raise KeyError(token)
+        if enabled:
+            rc = lib.evbuffer_cb_set_flags(ptr, token, _CB_ENABLED)
+        else:
+            rc = lib.evbuffer_cb_clear_flags(ptr, token, _CB_ENABLED)
+        if rc < 0:
+            raise failure("evbuffer_cb_set_flags", use_errno=False)
+
+    def defer_callbacks(self, base: "EventBase") -> None:
+        """Run this buffer's callbacks from ``base``'s loop instead of inside
+        the call that changed the buffer (``evbuffer_defer_callbacks``).
+
+        Each deferred call reports everything that changed since the last.
+        An owned buffer is then closed along with ``base``, which must
+        outlive it.
+        """
+        ptr = self._handle()
+        if lib.evbuffer_defer_callbacks(ptr, base._handle()) < 0:
+            raise failure("evbuffer_defer_callbacks", use_errno=False)
+        if self._owner is None:
+            if self._defer_base is not None and self._defer_base is not base:
+                self._defer_base._disown(self)
+            self._defer_base = base
+            base._adopt(self)
+        base._runs_buffer_callbacks = True
 
     def remove_callback(self, token: int) -> None:
         """Unregister a callback added by :meth:`add_callback`."""

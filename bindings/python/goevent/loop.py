@@ -10,7 +10,7 @@ from typing import Any, Callable
 from . import _callback
 from ._errors import GoeventError, clear_errno, failure
 from ._handle import Handle
-from ._lib import EVENT_CB, Timeval, lib
+from ._lib import EVENT_CB, Timeval, lib, pthreads
 
 _EVLOOP_ONCE = 0x01
 _EVLOOP_NONBLOCK = 0x02
@@ -26,6 +26,28 @@ class EV(enum.IntFlag):
     PERSIST = 0x10
     ET = 0x20
     CLOSED = 0x80
+
+
+_threads_on = False
+
+
+def use_pthreads() -> None:
+    """Give the library pthread locks (``evthread_use_pthreads`` from
+    libevent_pthreads, loaded from beside the core library).
+
+    Call it once, before creating any :class:`EventBase`. Afterwards bases
+    can be woken from other threads (``loopbreak``, ``loopexit``, adding
+    events), and objects created with ``BEVOpt.THREADSAFE`` /
+    ``LEV.THREADSAFE`` lock themselves, so another thread may for example
+    write to a thread-safe :class:`~goevent.BufferEvent` while the loop
+    runs. The Python wrappers add no locking of their own.
+    """
+    global _threads_on
+    if _threads_on:
+        return
+    if pthreads().evthread_use_pthreads() < 0:
+        raise GoeventError("evthread_use_pthreads failed")
+    _threads_on = True
 
 
 def _timeval(seconds: float | None) -> Any:
@@ -49,6 +71,7 @@ class EventBase(Handle):
         self._children: dict[int, Handle] = {}
         self._running = False
         self._free_after_loop: int | None = None
+        self._runs_buffer_callbacks = False  # see Buffer.defer_callbacks
         ptr = lib.event_base_new()
         if not ptr:
             raise failure("event_base_new")
@@ -81,7 +104,17 @@ class EventBase(Handle):
             lib.event_base_loopbreak(ptr)
             self._free_after_loop = ptr
         else:
-            lib.event_base_free(ptr)
+            self._free(ptr)
+
+    def _free(self, ptr: int) -> None:
+        if self._runs_buffer_callbacks:
+            # A buffer freed while a deferred callback of its was pending
+            # is only released by that callback (event_base_free would
+            # drop it, leaking the buffer and whatever it references):
+            # one pass lets it run. Everything on the base is closed, so
+            # nothing of the program's runs.
+            lib.event_base_loop(ptr, _EVLOOP_NONBLOCK)
+        lib.event_base_free(ptr)
 
     @property
     def method(self) -> str:
@@ -113,7 +146,7 @@ class EventBase(Handle):
             _callback.idle()
             deferred, self._free_after_loop = self._free_after_loop, None
             if deferred is not None:
-                lib.event_base_free(deferred)
+                self._free(deferred)
         _callback.reraise_pending()
         if rc < 0:
             raise failure("event_base_loop")

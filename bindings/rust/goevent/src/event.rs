@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::callback::{self, Handler, State};
 use crate::error::{check, check_plain, clear_errno, Error, Result};
 use crate::flags::flags;
-use crate::sys;
+use goevent_sys as sys;
 
 flags! {
     /// Event conditions (`EV_*`).
@@ -73,6 +73,19 @@ pub(crate) fn timeval(d: Duration) -> sys::timeval {
 /// which these bindings do not set up) the library does no locking, so a
 /// base and everything on it must be used from one thread at a time. The
 /// borrows above mean it can only move while nothing is registered on it.
+///
+/// ```
+/// use goevent::{EventBase, Exit, LoopFlags};
+/// use std::time::Duration;
+///
+/// let base = EventBase::new()?;
+/// assert_eq!(base.method(), "epoll");
+/// assert_eq!(base.dispatch()?, Exit::Empty); // nothing to wait for
+/// base.loopexit(Some(Duration::from_millis(5)))?;
+/// assert_eq!(base.run(LoopFlags::NO_EXIT_ON_EMPTY)?, Exit::Stopped);
+/// assert!(base.got_exit());
+/// # Ok::<(), goevent::Error>(())
+/// ```
 pub struct EventBase {
     ptr: NonNull<sys::event_base>,
 }
@@ -241,6 +254,26 @@ struct EventData<'b> {
 /// One event (`struct event` from `event_new`): a timer, or readiness of a
 /// file descriptor. Dropping it deletes and frees it (`event_free`), which
 /// is allowed inside its own callback.
+///
+/// ```
+/// use goevent::{Event, EventBase, Events, LoopFlags};
+/// use std::cell::Cell;
+/// use std::io::Write;
+/// use std::os::fd::AsFd;
+/// use std::os::unix::net::UnixStream;
+///
+/// let base = EventBase::new()?;
+/// let (mut writer, reader) = UnixStream::pair().unwrap();
+/// let fired = Cell::new(Events::empty());
+/// let mut ev = Event::new(&base, Some(reader.as_fd()), Events::READ, |_ev, what| {
+///     fired.set(what)
+/// })?;
+/// ev.add(None)?;
+/// writer.write_all(b"x").unwrap();
+/// base.run(LoopFlags::ONCE)?;
+/// assert_eq!(fired.get(), Events::READ);
+/// # Ok::<(), goevent::Error>(())
+/// ```
 pub struct Event<'b> {
     handle: EventRef,
     state: NonNull<State<EventData<'b>>>,

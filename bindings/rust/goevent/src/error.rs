@@ -3,9 +3,22 @@
 use std::fmt;
 use std::io;
 
-use crate::sys;
+use goevent_sys as sys;
 
 /// Why a call failed.
+///
+/// ```
+/// use goevent::{Error, EvBuffer};
+///
+/// let mut buf = EvBuffer::new()?;
+/// buf.freeze(false)?; // no more adding at the end
+/// let err = buf.add(b"x").unwrap_err();
+/// assert_eq!(err, Error::Call { op: "evbuffer_add", errno: None });
+/// assert_eq!(err.to_string(), "evbuffer_add failed");
+/// let io: std::io::Error = err.into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::Other);
+/// # Ok::<(), goevent::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Error {

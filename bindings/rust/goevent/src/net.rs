@@ -3,7 +3,7 @@
 use std::ffi::c_int;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-use crate::sys;
+use goevent_sys as sys;
 
 const AF_INET: u16 = 2;
 const AF_INET6: u16 = 10;

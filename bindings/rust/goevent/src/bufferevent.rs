@@ -1,7 +1,7 @@
 //! [`BufferEvent`] (`struct bufferevent`) and [`Listener`]
 //! (`struct evconnlistener`).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_int, c_short, c_void};
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -15,9 +15,11 @@ use crate::buffer::EvBufferRef;
 use crate::callback::{Handler, State};
 use crate::error::{check, check_plain, clear_errno, Error, Result};
 use crate::event::{timeval, EventBase, Events};
+use crate::filter::{FilterBuilder, FilterCtx, Flush};
 use crate::flags::flags;
 use crate::net::{self, RawAddr};
-use crate::sys;
+use crate::ratelimit::{RateLimit, RateLimitGroup};
+use goevent_sys as sys;
 
 flags! {
     /// What a bufferevent's event callback reports (`BEV_EVENT_*`).
@@ -108,6 +110,17 @@ impl BufferEventRef {
         }
     }
 
+    /// Start connecting a socket bufferevent to `addr`; the event callback
+    /// (of a filter on top, if there is one) then reports `CONNECTED` or
+    /// `ERROR`. Creates the socket if there is none.
+    pub fn connect(&mut self, addr: SocketAddr) -> Result<()> {
+        let bev = self.raw()?;
+        let raw = RawAddr::new(addr);
+        clear_errno();
+        let rc = unsafe { sys::bufferevent_socket_connect(bev, raw.as_ptr(), raw.len()) };
+        check(rc, "bufferevent_socket_connect")
+    }
+
     /// Queue a copy of `data` for sending.
     pub fn write(&mut self, data: &[u8]) -> Result<()> {
         let bev = self.raw()?;
@@ -180,6 +193,86 @@ impl BufferEventRef {
         let fd = unsafe { sys::bufferevent_getfd(self.live()) };
         (fd >= 0).then_some(fd)
     }
+
+    /// Push buffered bytes through a filter or pair now
+    /// (`bufferevent_flush`, `what` = `READ` and/or `WRITE`). `Ok(true)` if
+    /// anything moved. Sockets have nothing to flush.
+    pub fn flush(&mut self, what: Events, mode: Flush) -> Result<bool> {
+        let bev = self.raw()?;
+        let rc = unsafe { sys::bufferevent_flush(bev, what.bits(), mode as c_int) };
+        crate::callback::resume_parked();
+        check_plain(rc, "bufferevent_flush")?;
+        Ok(rc > 0)
+    }
+
+    /// Tokens left in this bufferevent's own read bucket
+    /// ([`RATE_LIMIT_MAX`](crate::RATE_LIMIT_MAX) without one; may be
+    /// negative).
+    pub fn read_limit(&self) -> isize {
+        unsafe { sys::bufferevent_get_read_limit(self.live()) }
+    }
+
+    /// Tokens left in this bufferevent's own write bucket.
+    pub fn write_limit(&self) -> isize {
+        unsafe { sys::bufferevent_get_write_limit(self.live()) }
+    }
+
+    /// The most the next read may take, every limit considered.
+    pub fn max_to_read(&self) -> isize {
+        unsafe { sys::bufferevent_get_max_to_read(self.live()) }
+    }
+
+    /// The most the next write may send, every limit considered.
+    pub fn max_to_write(&self) -> isize {
+        unsafe { sys::bufferevent_get_max_to_write(self.live()) }
+    }
+
+    /// Take `bytes` tokens from the own read bucket (give them back if
+    /// negative), e.g. for traffic outside the bufferevent.
+    pub fn decrement_read_limit(&mut self, bytes: isize) -> Result<()> {
+        let bev = self.raw()?;
+        check_plain(
+            unsafe { sys::bufferevent_decrement_read_limit(bev, bytes) },
+            "bufferevent_decrement_read_limit",
+        )
+    }
+
+    /// As [`decrement_read_limit`](Self::decrement_read_limit) for writing.
+    pub fn decrement_write_limit(&mut self, bytes: isize) -> Result<()> {
+        let bev = self.raw()?;
+        check_plain(
+            unsafe { sys::bufferevent_decrement_write_limit(bev, bytes) },
+            "bufferevent_decrement_write_limit",
+        )
+    }
+
+    /// The most one read from the socket takes.
+    pub fn max_single_read(&self) -> isize {
+        unsafe { sys::bufferevent_get_max_single_read(self.live()) }
+    }
+
+    /// The most one write to the socket sends.
+    pub fn max_single_write(&self) -> isize {
+        unsafe { sys::bufferevent_get_max_single_write(self.live()) }
+    }
+
+    /// Cap single reads at `bytes` (0: the library's default).
+    pub fn set_max_single_read(&mut self, bytes: usize) -> Result<()> {
+        let bev = self.raw()?;
+        check_plain(
+            unsafe { sys::bufferevent_set_max_single_read(bev, bytes) },
+            "bufferevent_set_max_single_read",
+        )
+    }
+
+    /// Cap single writes at `bytes` (0: the library's default).
+    pub fn set_max_single_write(&mut self, bytes: usize) -> Result<()> {
+        let bev = self.raw()?;
+        check_plain(
+            unsafe { sys::bufferevent_set_max_single_write(bev, bytes) },
+            "bufferevent_set_max_single_write",
+        )
+    }
 }
 
 type DataFn<'b> = dyn FnMut(&mut BufferEventRef) + 'b;
@@ -190,29 +283,71 @@ struct BevData<'b> {
     read: Handler<DataFn<'b>, ()>,
     write: Handler<DataFn<'b>, ()>,
     event: Handler<EventFn<'b>, BevEvent>,
+    limit: RefCell<Option<RateLimit>>,
+    group: Cell<Option<&'b RateLimitGroup<'b>>>,
 }
 
-/// A socket (or one end of an in-memory pair) with an input and an output
-/// buffer, driven by the event loop.
+/// A socket (or one end of an in-memory pair, or a filter on top of another
+/// bufferevent) with an input and an output buffer, driven by the event
+/// loop.
 ///
 /// Callbacks are closures borrowing anything that outlives `'b`. Dropping
 /// the `BufferEvent` frees it, also from inside one of its own callbacks.
 /// Not `Send`/`Sync`: it belongs to its base's thread.
+///
+/// ```
+/// use goevent::{BevEvents, BevOptions, BufferEvent, EventBase, Events, Listener};
+/// use std::cell::RefCell;
+///
+/// let base = EventBase::new()?;
+/// let conns = RefCell::new(Vec::new());
+/// // An echo server...
+/// let listener = Listener::bind(&base, "127.0.0.1:0".parse().unwrap(), |sock, _peer| {
+///     let mut bev = BufferEvent::socket(&base, Some(sock), BevOptions::empty()).unwrap();
+///     bev.on_read(|b| {
+///         let (input, output) = b.buffers();
+///         output.add_buffer(input).unwrap();
+///     });
+///     bev.enable(Events::READ | Events::WRITE).unwrap();
+///     conns.borrow_mut().push(bev);
+/// })?;
+/// // ...and a client.
+/// let echoed = RefCell::new(Vec::new());
+/// let mut client = BufferEvent::socket(&base, None, BevOptions::empty())?;
+/// client.on_event(|b, ev| {
+///     if ev.what.contains(BevEvents::CONNECTED) {
+///         b.write(b"ping").unwrap();
+///     }
+/// });
+/// client.on_read(|b| {
+///     echoed.borrow_mut().extend(b.read_to_vec());
+///     base.loopbreak().unwrap();
+/// });
+/// client.connect(listener.local_addr()?)?;
+/// client.enable(Events::READ | Events::WRITE)?;
+/// base.dispatch()?;
+/// assert_eq!(*echoed.borrow(), b"ping");
+/// # Ok::<(), goevent::Error>(())
+/// ```
 pub struct BufferEvent<'b> {
     handle: BufferEventRef,
     state: NonNull<State<BevData<'b>>>,
+    /// For a filter: its closures' context, closed on drop.
+    filter: Option<NonNull<FilterCtx<'b>>>,
+    /// For a filter: the bufferevent under it, freed after it.
+    underlying: Option<Box<BufferEvent<'b>>>,
     _base: PhantomData<&'b EventBase>,
 }
 
 impl<'b> BufferEvent<'b> {
     /// A socket bufferevent owning `fd` (a nonblocking socket), or with no
-    /// socket yet if `None` (see [`connect`](Self::connect)).
+    /// socket yet if `None` (see [`connect`](BufferEventRef::connect)).
     pub fn socket(base: &'b EventBase, fd: Option<OwnedFd>, options: BevOptions) -> Result<Self> {
         let raw = fd.map_or(-1, IntoRawFd::into_raw_fd);
         let opts = options | BevOptions::CLOSE_ON_FREE;
         let bev = unsafe { sys::bufferevent_socket_new(base.as_ptr(), raw, opts.bits()) };
         match NonNull::new(bev) {
-            Some(bev) => Ok(Self::wrap(base, bev)),
+            Some(bev) => Ok(Self::wrap(base.as_ptr(), bev)),
             None => {
                 if raw >= 0 {
                     // SAFETY: ownership came back to us unused.
@@ -231,19 +366,49 @@ impl<'b> BufferEvent<'b> {
             unsafe { sys::bufferevent_pair_new(base.as_ptr(), options.bits(), ends.as_mut_ptr()) };
         check_plain(rc, "bufferevent_pair_new")?;
         match (NonNull::new(ends[0]), NonNull::new(ends[1])) {
-            (Some(a), Some(b)) => Ok((Self::wrap(base, a), Self::wrap(base, b))),
+            (Some(a), Some(b)) => Ok((Self::wrap(base.as_ptr(), a), Self::wrap(base.as_ptr(), b))),
             _ => Err(Error::plain("bufferevent_pair_new")),
         }
     }
 
-    fn wrap(base: &'b EventBase, bev: NonNull<sys::bufferevent>) -> Self {
+    /// A filter over `underlying`: see [`FilterBuilder`]. The filter owns
+    /// `underlying` and frees it after itself;
+    /// [`underlying`](Self::underlying) reaches it meanwhile (do not set
+    /// its callbacks: the filter uses them).
+    pub fn filter(underlying: BufferEvent<'b>) -> FilterBuilder<'b> {
+        FilterBuilder::new(underlying)
+    }
+
+    /// # Safety
+    /// `bev` is a new filter bufferevent on `base` (which `'b` borrows)
+    /// over `underlying`, with `ctx` as its filter context.
+    pub(crate) unsafe fn wrap_filter(
+        base: *mut sys::event_base,
+        bev: NonNull<sys::bufferevent>,
+        ctx: NonNull<FilterCtx<'b>>,
+        underlying: BufferEvent<'b>,
+    ) -> Self {
+        let mut filter = Self::wrap(base, bev);
+        filter.filter = Some(ctx);
+        filter.underlying = Some(Box::new(underlying));
+        filter
+    }
+
+    /// For a filter, the bufferevent it sits on.
+    pub fn underlying(&mut self) -> Option<&mut BufferEventRef> {
+        self.underlying.as_deref_mut().map(|u| &mut u.handle)
+    }
+
+    fn wrap(base: *mut sys::event_base, bev: NonNull<sys::bufferevent>) -> Self {
         let state = State::alloc(
-            base.as_ptr(),
+            base,
             BevData {
                 bev: Cell::new(bev.as_ptr()),
                 read: Handler::new(),
                 write: Handler::new(),
                 event: Handler::new(),
+                limit: RefCell::new(None),
+                group: Cell::new(None),
             },
         );
         unsafe {
@@ -261,6 +426,8 @@ impl<'b> BufferEvent<'b> {
                 freed: State::freed_flag(state),
             },
             state,
+            filter: None,
+            underlying: None,
             _base: PhantomData,
         }
     }
@@ -268,15 +435,6 @@ impl<'b> BufferEvent<'b> {
     fn data(&self) -> &BevData<'b> {
         // SAFETY: the state lives until drop.
         unsafe { &self.state.as_ref().data }
-    }
-
-    /// Start connecting to `addr`; the event callback then reports
-    /// `CONNECTED` or `ERROR`. Creates the socket if there is none.
-    pub fn connect(&mut self, addr: SocketAddr) -> Result<()> {
-        let raw = RawAddr::new(addr);
-        clear_errno();
-        let rc = unsafe { sys::bufferevent_socket_connect(self.as_ptr(), raw.as_ptr(), raw.len()) };
-        check(rc, "bufferevent_socket_connect")
     }
 
     /// Called when the input reaches the read low watermark.
@@ -292,6 +450,53 @@ impl<'b> BufferEvent<'b> {
     /// Called for connection, end of file, errors and timeouts.
     pub fn on_event(&mut self, f: impl FnMut(&mut BufferEventRef, BevEvent) + 'b) {
         self.data().event.set(Some(Box::new(f)));
+    }
+
+    /// Limit this bufferevent with its own token bucket (`None` removes the
+    /// limit). It keeps a clone of `limit` while it is set.
+    pub fn set_rate_limit(&mut self, limit: Option<&RateLimit>) -> Result<()> {
+        let cfg = limit.map_or(ptr::null_mut(), RateLimit::as_ptr);
+        let rc = unsafe { sys::bufferevent_set_rate_limit(self.as_ptr(), cfg) };
+        check_plain(rc, "bufferevent_set_rate_limit")?;
+        *self.data().limit.borrow_mut() = limit.cloned();
+        Ok(())
+    }
+
+    /// The limit set with [`set_rate_limit`](Self::set_rate_limit).
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.data().limit.borrow().clone()
+    }
+
+    /// Join `group` (leaving any other). The group is borrowed for as long
+    /// as the bufferevent may be a member; dropping the bufferevent leaves.
+    pub fn join_group(&mut self, group: &'b RateLimitGroup<'b>) -> Result<()> {
+        let bev = self.as_ptr();
+        let rc = unsafe { sys::bufferevent_add_to_rate_limit_group(bev, group.as_ptr()) };
+        check_plain(rc, "bufferevent_add_to_rate_limit_group")?;
+        if let Some(old) = self.data().group.replace(Some(group)) {
+            old.left(bev);
+        }
+        group.joined(bev);
+        Ok(())
+    }
+
+    /// Leave the group joined with [`join_group`](Self::join_group), if any.
+    pub fn leave_group(&mut self) -> Result<()> {
+        let bev = self.as_ptr();
+        if let Some(group) = self.data().group.take() {
+            group.left(bev);
+            let rc = unsafe { sys::bufferevent_remove_from_rate_limit_group(bev) };
+            check_plain(rc, "bufferevent_remove_from_rate_limit_group")?;
+        }
+        Ok(())
+    }
+
+    /// Whether this bufferevent is a member of `group`.
+    pub fn in_group(&self, group: &RateLimitGroup<'_>) -> bool {
+        self.data()
+            .group
+            .get()
+            .is_some_and(|g| g.as_ptr() == group.as_ptr())
     }
 }
 
@@ -310,12 +515,28 @@ impl DerefMut for BufferEvent<'_> {
 
 impl Drop for BufferEvent<'_> {
     fn drop(&mut self) {
-        // SAFETY: we own both; bufferevent_free clears the callbacks before
-        // anything else, so the library stops using the state here.
+        let bev = self.handle.ptr.as_ptr();
+        // A group must not keep a freed member (libevent would only remove
+        // it once the loop finishes freeing it).
+        let _ = self.leave_group();
+        // Detach the token bucket before freeing: the library may keep the
+        // bufferevent (and a refill timer reading the settings) a while,
+        // and the settings may be freed with our handle to them.
+        if self.data().limit.borrow_mut().take().is_some() {
+            unsafe { sys::bufferevent_set_rate_limit(bev, ptr::null_mut()) };
+        }
+        // SAFETY: we own the bufferevent, the state and the filter context.
+        // The filter's closures go first: bufferevent_free may free the
+        // context. bufferevent_free clears the callbacks before anything
+        // else, so the library stops using the state here.
         unsafe {
-            sys::bufferevent_free(self.handle.ptr.as_ptr());
+            if let Some(ctx) = self.filter.take() {
+                FilterCtx::close(ctx);
+            }
+            sys::bufferevent_free(bev);
             State::release(self.state);
         }
+        // A filter's underlying bufferevent (a field) is dropped next.
     }
 }
 
@@ -383,6 +604,23 @@ struct ListenerData<'a> {
 /// A listening TCP socket that accepts connections from the event loop
 /// (`evconnlistener_new_bind`, with `LEV_OPT_CLOSE_ON_FREE`,
 /// `LEV_OPT_CLOSE_ON_EXEC` and `LEV_OPT_REUSEABLE`).
+///
+/// ```
+/// use goevent::{EventBase, Listener};
+/// use std::cell::RefCell;
+/// use std::net::TcpStream;
+///
+/// let base = EventBase::new()?;
+/// let peers = RefCell::new(Vec::new());
+/// let listener = Listener::bind(&base, "127.0.0.1:0".parse().unwrap(), |_sock, peer| {
+///     peers.borrow_mut().push(peer); // `_sock` (an OwnedFd) closes here
+///     base.loopbreak().unwrap();
+/// })?;
+/// let client = TcpStream::connect(listener.local_addr()?).unwrap();
+/// base.dispatch()?;
+/// assert_eq!(*peers.borrow(), [client.local_addr().unwrap()]);
+/// # Ok::<(), goevent::Error>(())
+/// ```
 pub struct Listener<'a> {
     ptr: NonNull<sys::evconnlistener>,
     state: NonNull<State<ListenerData<'a>>>,

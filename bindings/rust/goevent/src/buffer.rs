@@ -11,7 +11,7 @@ use std::ptr::NonNull;
 use std::slice;
 
 use crate::error::{check_plain, clear_errno, Error, Result};
-use crate::sys;
+use goevent_sys as sys;
 
 /// Line endings for [`EvBufferRef::read_line`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -40,6 +40,19 @@ pub enum Eol {
 /// buffer) but not `Sync`: without `evbuffer_enable_locking` and a thread
 /// library a buffer must not be used from two threads at once, and even
 /// its reading calls may rearrange it internally.
+///
+/// ```
+/// use goevent::{Eol, EvBuffer};
+///
+/// let mut buf = EvBuffer::with_data(b"GET / HTTP/1.1\r\nHost: x\r\n")?;
+/// assert_eq!(buf.read_line(Eol::Crlf).as_deref(), Some(&b"GET / HTTP/1.1"[..]));
+/// assert_eq!(buf.search(b"x", 0), Some(6));
+/// assert_eq!(buf.pullup(None)?, b"Host: x\r\n"); // contiguous, not copied
+/// let mut rest = EvBuffer::new()?;
+/// rest.add_buffer(&mut buf)?; // moves the chunks
+/// assert_eq!((buf.len(), rest.len()), (0, 9));
+/// # Ok::<(), goevent::Error>(())
+/// ```
 pub struct EvBuffer {
     ptr: NonNull<sys::evbuffer>,
 }

@@ -1,14 +1,37 @@
-//! Raw declarations of the libevent 2.1 C ABI that goevent implements.
+//! Raw declarations of libevent 2.1's core C ABI, as goevent implements it,
+//! and the linking against `libevent_core` (`links = "event_core"`).
 //!
 //! These mirror `include/event2/*.h`: all of `buffer.h` (plus the
-//! `buffer_compat.h` entry points still exported), and the parts of
-//! `event.h`, `bufferevent.h` and `listener.h` the safe wrappers use. Names
-//! and types follow C so that a reader can check each line against the
-//! header. Everything here is `unsafe`; see the crate root for safe types.
+//! `buffer_compat.h` entry points still exported), `bufferevent.h` and
+//! `listener.h`, and the parts of `event.h` the safe crate uses. Names and
+//! types follow C so that a reader can check each line against the header.
+//! There is no safe code here: every function is `unsafe` to call, and the
+//! safe API is the `goevent` crate.
+//!
+//! The build script links `libevent_core` from `GOEVENT_LIB_DIR`, else the
+//! repository's `build/lib`, else pkg-config's `libevent_core` (see
+//! `build.rs`); any library with libevent 2.1.12's ABI works.
 //!
 //! Types are those of x86-64 Linux (glibc), the only target goevent builds
 //! for: `ev_ssize_t` is `isize`, `ev_off_t` is `i64`, `time_t` and
 //! `suseconds_t` are `c_long`.
+//!
+//! ```
+//! use goevent_sys as sys;
+//! use std::ffi::CStr;
+//!
+//! // SAFETY: returns a static NUL-terminated string.
+//! let version = unsafe { CStr::from_ptr(sys::event_get_version()) };
+//! assert_eq!(version.to_str().unwrap(), "2.1.12-stable");
+//!
+//! unsafe {
+//!     let buf = sys::evbuffer_new();
+//!     assert!(!buf.is_null());
+//!     assert_eq!(sys::evbuffer_add(buf, b"hello".as_ptr().cast(), 5), 0);
+//!     assert_eq!(sys::evbuffer_get_length(buf), 5);
+//!     sys::evbuffer_free(buf);
+//! }
+//! ```
 
 #![allow(non_camel_case_types)]
 
@@ -51,6 +74,12 @@ opaque!(
     bufferevent,
     /// `struct evconnlistener`.
     evconnlistener,
+    /// `struct ev_token_bucket_cfg`: rates and bursts for rate limiting.
+    ev_token_bucket_cfg,
+    /// `struct bufferevent_rate_limit_group`.
+    bufferevent_rate_limit_group,
+    /// `struct evdns_base` (goevent has no evdns; pass null).
+    evdns_base,
     /// `struct sockaddr` (any family; see `sa_family` at offset 0).
     sockaddr,
 );
@@ -163,6 +192,25 @@ pub const BEV_OPT_THREADSAFE: c_int = 0x02;
 pub const BEV_OPT_DEFER_CALLBACKS: c_int = 0x04;
 pub const BEV_OPT_UNLOCK_CALLBACKS: c_int = 0x08;
 
+// enum bufferevent_flush_mode
+pub type bufferevent_flush_mode = c_int;
+pub const BEV_NORMAL: bufferevent_flush_mode = 0;
+pub const BEV_FLUSH: bufferevent_flush_mode = 1;
+pub const BEV_FINISHED: bufferevent_flush_mode = 2;
+
+// enum bufferevent_trigger_options
+pub const BEV_TRIG_IGNORE_WATERMARKS: c_int = 1 << 16;
+pub const BEV_TRIG_DEFER_CALLBACKS: c_int = BEV_OPT_DEFER_CALLBACKS;
+
+// enum bufferevent_filter_result
+pub type bufferevent_filter_result = c_int;
+pub const BEV_OK: bufferevent_filter_result = 0;
+pub const BEV_NEED_MORE: bufferevent_filter_result = 1;
+pub const BEV_ERROR: bufferevent_filter_result = 2;
+
+/// `EV_RATE_LIMIT_MAX` (`EV_SSIZE_MAX`).
+pub const EV_RATE_LIMIT_MAX: ev_ssize_t = isize::MAX;
+
 pub const LEV_OPT_LEAVE_SOCKETS_BLOCKING: c_uint = 1 << 0;
 pub const LEV_OPT_CLOSE_ON_FREE: c_uint = 1 << 1;
 pub const LEV_OPT_CLOSE_ON_EXEC: c_uint = 1 << 2;
@@ -184,6 +232,17 @@ pub type event_callback_fn = Option<unsafe extern "C" fn(evutil_socket_t, c_shor
 pub type bufferevent_data_cb = Option<unsafe extern "C" fn(*mut bufferevent, *mut c_void)>;
 pub type bufferevent_event_cb =
     Option<unsafe extern "C" fn(*mut bufferevent, c_short, *mut c_void)>;
+/// Moves (transformed) data from `src` to `dst`, writing at most
+/// `dst_limit` bytes when that is not negative.
+pub type bufferevent_filter_cb = Option<
+    unsafe extern "C" fn(
+        src: *mut evbuffer,
+        dst: *mut evbuffer,
+        dst_limit: ev_ssize_t,
+        mode: bufferevent_flush_mode,
+        ctx: *mut c_void,
+    ) -> bufferevent_filter_result,
+>;
 pub type evconnlistener_cb = Option<
     unsafe extern "C" fn(*mut evconnlistener, evutil_socket_t, *mut sockaddr, c_int, *mut c_void),
 >;
@@ -384,9 +443,43 @@ extern "C" {
         options: c_int,
         pair: *mut *mut bufferevent,
     ) -> c_int;
+    pub fn bufferevent_socket_connect_hostname(
+        bev: *mut bufferevent,
+        evdns_base: *mut evdns_base,
+        family: c_int,
+        hostname: *const c_char,
+        port: c_int,
+    ) -> c_int;
+    pub fn bufferevent_socket_get_dns_error(bev: *mut bufferevent) -> c_int;
     pub fn bufferevent_pair_get_partner(bev: *mut bufferevent) -> *mut bufferevent;
+    pub fn bufferevent_filter_new(
+        underlying: *mut bufferevent,
+        input_filter: bufferevent_filter_cb,
+        output_filter: bufferevent_filter_cb,
+        options: c_int,
+        free_context: Option<unsafe extern "C" fn(*mut c_void)>,
+        ctx: *mut c_void,
+    ) -> *mut bufferevent;
+    pub fn bufferevent_get_underlying(bufev: *mut bufferevent) -> *mut bufferevent;
     pub fn bufferevent_free(bufev: *mut bufferevent);
+    pub fn bufferevent_base_set(base: *mut event_base, bufev: *mut bufferevent) -> c_int;
     pub fn bufferevent_get_base(bev: *mut bufferevent) -> *mut event_base;
+    pub fn bufferevent_priority_set(bufev: *mut bufferevent, pri: c_int) -> c_int;
+    pub fn bufferevent_get_priority(bufev: *const bufferevent) -> c_int;
+    pub fn bufferevent_getcb(
+        bufev: *mut bufferevent,
+        readcb_ptr: *mut bufferevent_data_cb,
+        writecb_ptr: *mut bufferevent_data_cb,
+        eventcb_ptr: *mut bufferevent_event_cb,
+        cbarg_ptr: *mut *mut c_void,
+    );
+    pub fn bufferevent_setfd(bufev: *mut bufferevent, fd: evutil_socket_t) -> c_int;
+    pub fn bufferevent_lock(bufev: *mut bufferevent);
+    pub fn bufferevent_unlock(bufev: *mut bufferevent);
+    pub fn bufferevent_incref(bufev: *mut bufferevent);
+    pub fn bufferevent_decref(bufev: *mut bufferevent) -> c_int;
+    pub fn bufferevent_trigger(bufev: *mut bufferevent, iotype: c_short, options: c_int);
+    pub fn bufferevent_trigger_event(bufev: *mut bufferevent, what: c_short, options: c_int);
     pub fn bufferevent_setcb(
         bufev: *mut bufferevent,
         readcb: bufferevent_data_cb,
@@ -421,11 +514,88 @@ extern "C" {
         lowmark: *mut usize,
         highmark: *mut usize,
     ) -> c_int;
-    pub fn bufferevent_flush(bufev: *mut bufferevent, iotype: c_short, mode: c_int) -> c_int;
+    pub fn bufferevent_flush(
+        bufev: *mut bufferevent,
+        iotype: c_short,
+        mode: bufferevent_flush_mode,
+    ) -> c_int;
+}
+
+// bufferevent.h: rate limiting
+extern "C" {
+    pub fn ev_token_bucket_cfg_new(
+        read_rate: usize,
+        read_burst: usize,
+        write_rate: usize,
+        write_burst: usize,
+        tick_len: *const timeval,
+    ) -> *mut ev_token_bucket_cfg;
+    pub fn ev_token_bucket_cfg_free(cfg: *mut ev_token_bucket_cfg);
+    pub fn bufferevent_set_rate_limit(
+        bev: *mut bufferevent,
+        cfg: *mut ev_token_bucket_cfg,
+    ) -> c_int;
+    pub fn bufferevent_rate_limit_group_new(
+        base: *mut event_base,
+        cfg: *const ev_token_bucket_cfg,
+    ) -> *mut bufferevent_rate_limit_group;
+    pub fn bufferevent_rate_limit_group_set_cfg(
+        group: *mut bufferevent_rate_limit_group,
+        cfg: *const ev_token_bucket_cfg,
+    ) -> c_int;
+    pub fn bufferevent_rate_limit_group_set_min_share(
+        group: *mut bufferevent_rate_limit_group,
+        share: usize,
+    ) -> c_int;
+    pub fn bufferevent_rate_limit_group_free(group: *mut bufferevent_rate_limit_group);
+    pub fn bufferevent_add_to_rate_limit_group(
+        bev: *mut bufferevent,
+        group: *mut bufferevent_rate_limit_group,
+    ) -> c_int;
+    pub fn bufferevent_remove_from_rate_limit_group(bev: *mut bufferevent) -> c_int;
+    pub fn bufferevent_set_max_single_read(bev: *mut bufferevent, size: usize) -> c_int;
+    pub fn bufferevent_set_max_single_write(bev: *mut bufferevent, size: usize) -> c_int;
+    pub fn bufferevent_get_max_single_read(bev: *mut bufferevent) -> ev_ssize_t;
+    pub fn bufferevent_get_max_single_write(bev: *mut bufferevent) -> ev_ssize_t;
+    pub fn bufferevent_get_read_limit(bev: *mut bufferevent) -> ev_ssize_t;
+    pub fn bufferevent_get_write_limit(bev: *mut bufferevent) -> ev_ssize_t;
+    pub fn bufferevent_get_max_to_read(bev: *mut bufferevent) -> ev_ssize_t;
+    pub fn bufferevent_get_max_to_write(bev: *mut bufferevent) -> ev_ssize_t;
+    pub fn bufferevent_get_token_bucket_cfg(bev: *const bufferevent) -> *const ev_token_bucket_cfg;
+    pub fn bufferevent_rate_limit_group_get_read_limit(
+        group: *mut bufferevent_rate_limit_group,
+    ) -> ev_ssize_t;
+    pub fn bufferevent_rate_limit_group_get_write_limit(
+        group: *mut bufferevent_rate_limit_group,
+    ) -> ev_ssize_t;
+    pub fn bufferevent_decrement_read_limit(bev: *mut bufferevent, decr: ev_ssize_t) -> c_int;
+    pub fn bufferevent_decrement_write_limit(bev: *mut bufferevent, decr: ev_ssize_t) -> c_int;
+    pub fn bufferevent_rate_limit_group_decrement_read(
+        group: *mut bufferevent_rate_limit_group,
+        decr: ev_ssize_t,
+    ) -> c_int;
+    pub fn bufferevent_rate_limit_group_decrement_write(
+        group: *mut bufferevent_rate_limit_group,
+        decr: ev_ssize_t,
+    ) -> c_int;
+    pub fn bufferevent_rate_limit_group_get_totals(
+        group: *mut bufferevent_rate_limit_group,
+        total_read_out: *mut ev_uint64_t,
+        total_written_out: *mut ev_uint64_t,
+    );
+    pub fn bufferevent_rate_limit_group_reset_totals(group: *mut bufferevent_rate_limit_group);
 }
 
 // listener.h
 extern "C" {
+    pub fn evconnlistener_new(
+        base: *mut event_base,
+        cb: evconnlistener_cb,
+        ptr: *mut c_void,
+        flags: c_uint,
+        backlog: c_int,
+        fd: evutil_socket_t,
+    ) -> *mut evconnlistener;
     pub fn evconnlistener_new_bind(
         base: *mut event_base,
         cb: evconnlistener_cb,

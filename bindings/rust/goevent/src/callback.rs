@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 
-use crate::sys;
+use goevent_sys as sys;
 
 thread_local! {
     static PARKED: RefCell<Option<Box<dyn Any + Send>>> = const { RefCell::new(None) };
@@ -31,7 +31,7 @@ pub(crate) fn resume_parked() {
     }
 }
 
-fn park(payload: Box<dyn Any + Send>, base: *mut sys::event_base) {
+pub(crate) fn park(payload: Box<dyn Any + Send>, base: *mut sys::event_base) {
     PARKED.with(|p| {
         p.borrow_mut().get_or_insert(payload);
     });
