@@ -231,6 +231,10 @@ int ge_drain_chains(struct ge_evbuffer *b, size_t len)
 /* evbuffer_drain without callbacks; 0 if Go must do it (nothing changed). */
 int ge_drain_fast(struct ge_evbuffer *b, size_t len)
 {
+	/* libevent leaves an empty buffer alone, callback counts included
+	 * (a deferred run may still be owed them). */
+	if (b->total_len == 0)
+		return 1;
 	if (!ge_drain_chains(b, len))
 		return 0;
 	no_callbacks(b);
