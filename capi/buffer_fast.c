@@ -167,7 +167,8 @@ int ge_add_fast(struct ge_evbuffer *b, const void *data, size_t datlen)
 		data = (const unsigned char *)data + remain;
 		datlen -= remain;
 	}
-	memcpy(tmp->buffer, data, datlen);
+	if (datlen) /* data may be NULL then: memcpy must not see it */
+		memcpy(tmp->buffer, data, datlen);
 	tmp->off = datlen;
 	ge_free_chain_list(*ch);
 	*ch = tmp;
