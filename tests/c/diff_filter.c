@@ -259,11 +259,12 @@ static void stacked(void)
 	bufferevent_flush(bevs[1], EV_WRITE, BEV_FINISHED);
 	show(base, "B wrote 3 and finished");
 	bufferevent_free(bevs[3]);
-	bevs[3] = bevs[2] = NULL;
+	/* G's CLOSE_ON_FREE frees F, and F's frees A: none may be read again
+	 * (the loop runs the deferred frees inside show). */
+	bevs[3] = bevs[2] = bevs[0] = NULL;
 	show(base, "G freed (CLOSE_ON_FREE all the way)");
 	printf("  contexts freed %d; B's partner %s\n", freed_ctx,
 	    bufferevent_pair_get_partner(bevs[1]) ? "set" : "NULL");
-	bevs[0] = NULL;
 	bufferevent_free(bevs[1]);
 	bevs[1] = NULL;
 	event_base_free(base);
