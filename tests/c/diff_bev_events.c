@@ -195,11 +195,24 @@ static void case_refused(int opts)
 	event_base_free(base);
 }
 
+/* Writes to fd (non-blocking) until the socket takes no more. */
+static void fill_socket(int fd)
+{
+	static char junk[4096];
+	while (write(fd, junk, sizeof(junk)) > 0)
+		;
+}
+
 static void case_timeouts(int opts)
 {
-	/* Three bufferevents with different read timeouts on quiet sockets,
+	/* Two bufferevents with different read timeouts on quiet sockets,
 	 * one with a write timeout on a socket whose peer never reads: the
-	 * callbacks come in timeout order. */
+	 * callbacks come in timeout order. That order must not depend on how
+	 * fast the machine runs: b3's socket is full before it is created, so
+	 * its write timeout runs from the bufferevent_write that adds it (no
+	 * write ever makes progress and restarts it), and the timeouts are
+	 * added shortest first, so each deadline is later than the one
+	 * before whatever time passes in between. */
 	int p1[2], p2[2], p3[2];
 	struct event_base *base = event_base_new();
 	struct seen s1 = {"rd-30ms", 0, 0, 0, 0, 0, 0, base};
@@ -208,6 +221,7 @@ static void case_timeouts(int opts)
 	make_pair(p1);
 	make_pair(p2);
 	make_pair(p3);
+	fill_socket(p3[0]);
 	struct bufferevent *b1 = bufferevent_socket_new(base, p1[0], opts);
 	struct bufferevent *b2 = bufferevent_socket_new(base, p2[0], opts);
 	struct bufferevent *b3 = bufferevent_socket_new(base, p3[0], opts);
@@ -222,12 +236,11 @@ static void case_timeouts(int opts)
 	    (long)b1->timeout_read.tv_sec, (long)b1->timeout_read.tv_usec,
 	    (long)b3->timeout_write.tv_sec, (long)b3->timeout_write.tv_usec);
 	bufferevent_enable(b1, EV_READ);
-	bufferevent_enable(b2, EV_READ);
-	/* Fill the socket buffer of b3's peer so that writing stalls. */
 	static char big[1 << 16];
 	memset(big, 'x', sizeof(big));
-	for (int i = 0; i < 64; i++)
+	for (int i = 0; i < 4; i++)
 		bufferevent_write(b3, big, sizeof(big));
+	bufferevent_enable(b2, EV_READ);
 	event_base_dispatch(base);
 	printf("  timeouts: enabled after: b1 0x%x b2 0x%x b3 0x%x\n",
 	    bufferevent_get_enabled(b1), bufferevent_get_enabled(b2),
