@@ -487,6 +487,14 @@ func getDeferSlot() *deferSlot {
 	if s.d == nil {
 		return nil
 	}
+	// The base was freed with the run still queued: the buffer keeps the
+	// reference the run held, as in libevent, and the slot is free again.
+	s.d.OnDrop(func() {
+		s.buf = nil
+		deferMu.Lock()
+		deferPool = append(deferPool, s)
+		deferMu.Unlock()
+	})
 	return s
 }
 

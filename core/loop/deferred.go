@@ -25,6 +25,8 @@ var (
 	deferredMu    sync.Mutex
 	deferredFuncs = []func(){nil}
 	deferredFree  []uint64
+	// deferredDrops holds OnDrop's functions by the Deferred's address.
+	deferredDrops = map[uintptr]func(){}
 )
 
 // NewDeferred returns a deferred callback running fn at priority pri, or nil
@@ -75,8 +77,29 @@ func (d *Deferred) Free() {
 	deferredMu.Lock()
 	deferredFuncs[d.id] = nil
 	deferredFree = append(deferredFree, d.id)
+	delete(deferredDrops, uintptr(unsafe.Pointer(d)))
 	deferredMu.Unlock()
 	mem.Free(unsafe.Pointer(d))
+}
+
+// OnDrop sets what happens when the base d is queued on is freed before d
+// runs: libevent silently forgets such a callback, so whoever owns d (and
+// would otherwise wait for its run forever) hears of it through fn, called
+// once, without the base's lock; fn may free d. Without OnDrop nothing is
+// called.
+func (d *Deferred) OnDrop(fn func()) {
+	deferredMu.Lock()
+	deferredDrops[uintptr(unsafe.Pointer(d))] = fn
+	deferredMu.Unlock()
+}
+
+// dropFor is the OnDrop function of the Deferred whose callback is cb, if
+// cb is one and has one.
+func dropFor(cb *Callback) func() {
+	deferredMu.Lock()
+	fn := deferredDrops[uintptr(unsafe.Pointer(cb))]
+	deferredMu.Unlock()
+	return fn
 }
 
 // maxDeferredsQueued bounds how many deferred callbacks one pass of the loop

@@ -463,6 +463,7 @@ func (b *Base) freeQueues(runFinalizers bool) int {
 
 func (b *Base) cancelSingle(cb *Callback, runFinalizers bool) int {
 	result := 0
+	var drop func()
 	if cb.Flags&ListInit != 0 {
 		ev := eventOf(cb)
 		if cb.Flags&ListInternal == 0 {
@@ -472,6 +473,17 @@ func (b *Base) cancelSingle(cb *Callback, runFinalizers bool) int {
 	} else {
 		b.cancelCallbackLocked(cb, true)
 		result = 1
+		if cb.Flags&ListFinalizing == 0 {
+			drop = dropFor(cb)
+		}
+	}
+	if drop != nil {
+		// A Deferred's owner learns that its run will never come; it
+		// may free the Deferred, so cb is not looked at again.
+		b.unlock()
+		drop()
+		b.lock()
+		return result
 	}
 	if runFinalizers && cb.Flags&ListFinalizing != 0 {
 		switch cb.Closure {
