@@ -338,15 +338,26 @@ static void cli_rcb(struct bufferevent *bev, void *arg)
 		c->bad_high++;
 	if (len < c->rlow && c->recvd + len < c->total)
 		c->bad_low++;
-	struct evbuffer_iovec v[8];
-	int n = evbuffer_peek(in, -1, NULL, v, 8);
-	size_t took = 0;
-	for (int i = 0; i < n && i < 8; i++) {
-		c->hash_in = fnv1a(c->hash_in, v[i].iov_base, v[i].iov_len);
-		took += v[i].iov_len;
+	/* Everything is taken, eight extents at a time: bytes left behind
+	 * below the low watermark would wait for more data, and at the end
+	 * of the stream none comes. */
+	while (evbuffer_get_length(in) > 0) {
+		struct evbuffer_iovec v[8];
+		int n = evbuffer_peek(in, -1, NULL, v, 8);
+		size_t took = 0;
+		for (int i = 0; i < n && i < 8; i++) {
+			c->hash_in = fnv1a(c->hash_in, v[i].iov_base, v[i].iov_len);
+			took += v[i].iov_len;
+		}
+		evbuffer_drain(in, took);
+		c->recvd += took;
 	}
-	evbuffer_drain(in, took);
-	c->recvd += took;
+	/* How the last bytes arrive is up to TCP: once fewer than the low
+	 * watermark are still to come, any amount must reach this callback. */
+	if (c->total - c->recvd < c->rlow) {
+		c->rlow = 0;
+		bufferevent_setwatermark(bev, EV_READ, 0, c->rhigh);
+	}
 	if (c->recvd >= c->total) {
 		/* Everything came back: closing our end ends the server's
 		 * connection with EOF, and then the loop runs out of events. */
