@@ -10,7 +10,8 @@ JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZTIME ?= 20s
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all lib deps configure test test-go test-c test-bindings demo bench fuzz soak install clean help
+.PHONY: all lib deps configure test test-go test-c test-bindings demo bench fuzz soak install clean help \
+	sanitize sanitize-build
 
 all: lib
 
@@ -23,8 +24,10 @@ help:
 	@echo "make fuzz     run each Go fuzz target for FUZZTIME (default $(FUZZTIME))"
 	@echo "make soak     1,000 echo connections for SOAK_SECONDS (default $(SOAK_SECONDS)),"
 	@echo "              every byte and descriptor accounted for; goevent, then libevent"
+	@echo "make sanitize the library, the engine's C and every C test built with"
+	@echo "              ASan+UBSan in $(SAN_BUILD)/, all tests run (three ways each), no report allowed"
 	@echo "make install  PREFIX=/usr/local: headers, libraries, pkg-config and CMake files"
-	@echo "make clean    remove $(BUILD)/"
+	@echo "make clean    remove $(BUILD)/ and $(SAN_BUILD)/"
 
 deps:
 	@tools/deps.sh
@@ -98,9 +101,20 @@ soak: lib
 	fi; \
 	exit $$status
 
+# The sanitizer build: its own build directory, so that it never disturbs
+# $(BUILD)/. tests/sanitize/run.sh sets the sanitizers' options.
+SAN_BUILD ?= build-san
+sanitize-build: deps
+	@test -f $(SAN_BUILD)/CMakeCache.txt || \
+		$(CMAKE) -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGE_SANITIZE=ON >/dev/null
+	$(CMAKE) --build $(SAN_BUILD) -j $(JOBS)
+
+sanitize: sanitize-build
+	tests/sanitize/run.sh $(SAN_BUILD) -j $(JOBS)
+
 PREFIX ?= /usr/local
 install: lib
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)
