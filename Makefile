@@ -21,7 +21,8 @@ help:
 	@echo "make test     gofmt/vet, Go unit tests (-race), C differential tests (ctest),"
 	@echo "              Python and Rust binding tests"
 	@echo "make bench    goevent vs system libevent, median of runs, ratio table"
-	@echo "make fuzz     run each Go fuzz target for FUZZTIME (default $(FUZZTIME))"
+	@echo "make fuzz     differential fuzzing through the C ABI (FUZZ_SEEDS seeds of each"
+	@echo "              program, default $(FUZZ_SEEDS)), then each Go fuzz target for FUZZTIME ($(FUZZTIME))"
 	@echo "make soak     1,000 echo connections for SOAK_SECONDS (default $(SOAK_SECONDS)),"
 	@echo "              every byte and descriptor accounted for; goevent, then libevent"
 	@echo "make sanitize the library, the engine's C and every C test built with"
@@ -67,7 +68,17 @@ bench: lib
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 	bench/run.sh $(BUILD)
 
-fuzz: deps
+# make fuzz: the differential fuzz programs (tests/fuzz: libevent against
+# goevent through the C ABI) over FUZZ_SEEDS seeds each, then every Go fuzz
+# target for FUZZTIME. FUZZ_FROM picks the first seed; FUZZ_RECORD=1
+# appends what is found, shrunk, to tests/fuzz/corpus.
+FUZZ_SEEDS ?= 20000
+FUZZ_FROM ?= 1
+fuzz: lib
+	$(CMAKE) --build $(BUILD) --target fuzzrun -j $(JOBS)
+	$(BUILD)/tests/fuzz/fuzzrun -bindir $(BUILD)/tests/fuzz -libdir $(BUILD)/lib \
+		-corpus tests/fuzz/corpus -from $(FUZZ_FROM) -count $(FUZZ_SEEDS) -jobs $(JOBS) \
+		$(if $(FUZZ_RECORD),-record)
 	@for pkg in $$($(GO) list ./core/...); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \

@@ -530,6 +530,8 @@ func appendCorpus(dir string, f *finding) error {
 func main() {
 	bindir := flag.String("bindir", "", "directory holding fuzz_*_ref and fuzz_*_ge")
 	libdir := flag.String("libdir", "", "goevent's lib directory: also run the libevent build on goevent (drop-in)")
+	gelib := flag.String("gelib", "", "run the goevent build on the library in this directory "+
+		"(LD_LIBRARY_PATH), e.g. a copy taken for a long campaign")
 	progs := flag.String("prog", "all", "comma-separated programs: "+progNames())
 	from := flag.Uint64("from", 1, "first seed")
 	count := flag.Uint64("count", 1000, "seeds per program")
@@ -565,6 +567,9 @@ func main() {
 		sides := []side{
 			{"ref", filepath.Join(*bindir, p.bin+"_ref"), nil},
 			{"ge", filepath.Join(*bindir, p.bin+"_ge"), nil},
+		}
+		if *gelib != "" {
+			sides[1].env = []string{"LD_LIBRARY_PATH=" + *gelib}
 		}
 		if *libdir != "" {
 			sides = append(sides, side{"dropin", sides[0].bin, []string{"LD_LIBRARY_PATH=" + *libdir}})
