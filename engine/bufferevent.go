@@ -144,7 +144,11 @@ func (loopAdapter) NPriorities(base unsafe.Pointer) int {
 type deferredAdapter struct{ d *loop.Deferred }
 
 func (loopAdapter) NewDeferred(pri int, fn func()) bufferevent.Deferred {
-	return deferredAdapter{loop.NewDeferred(uint8(pri), fn)}
+	d := loop.NewDeferred(uint8(pri), fn)
+	if d == nil {
+		return nil // out of memory
+	}
+	return deferredAdapter{d}
 }
 
 func (d deferredAdapter) Schedule(base unsafe.Pointer) bool {

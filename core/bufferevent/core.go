@@ -219,9 +219,19 @@ func newCommon(base unsafe.Pointer, ops Ops, options int) *BEV {
 		b.in.EnableLocking(lk)
 		b.out.EnableLocking(lk)
 	}
+	b.deferred = env.Loop.NewDeferred(env.Loop.NPriorities(base)/2, b.runDeferred)
+	if b.deferred == nil {
+		// Out of memory: nothing of the bufferevent may stay.
+		b.in.Free()
+		b.out.Free()
+		if b.ownLock && env.FreeLock != nil {
+			env.FreeLock(h.Lock)
+		}
+		env.FreeHeader(p)
+		return nil
+	}
 	b.handle = handles.Put(b)
 	h.Handle = b.handle
-	b.deferred = env.Loop.NewDeferred(env.Loop.NPriorities(base)/2, b.runDeferred)
 	if env.DeferredFn != nil {
 		b.deferred.SetCallback(env.DeferredFn, p)
 	}
@@ -229,6 +239,22 @@ func newCommon(base unsafe.Pointer, ops Ops, options int) *BEV {
 	b.in.SetParent(uintptr(b.handle))
 	b.out.SetParent(uintptr(b.handle))
 	return b
+}
+
+// discard undoes newCommon for a bufferevent whose construction failed
+// later (out of memory): nothing of it was handed out and none of its
+// events was added, and its ops' Unlink and Destruct, which act on the
+// caller's fd or underlying bufferevent, must not run: libevent's
+// constructors return NULL and leave those alone.
+func (b *BEV) discard() {
+	b.in.Free()
+	b.out.Free()
+	b.deferred.Free()
+	handles.Delete(b.handle)
+	if b.ownLock && env.FreeLock != nil {
+		env.FreeLock(b.h.Lock)
+	}
+	env.FreeHeader(unsafe.Pointer(b.h))
 }
 
 // ---- callbacks ----------------------------------------------------------
@@ -494,7 +520,9 @@ func (b *BEV) SetWatermark(events int16, low, high uintptr) {
 					iw.WMWatch(b.wmWatch, unsafe.Pointer(b.h))
 				}
 			}
-			b.wmWatch.SetEnabled(true)
+			if b.wmWatch != nil { // nil: out of memory (logged)
+				b.wmWatch.SetEnabled(true)
+			}
 			if uintptr(b.in.Len()) >= high {
 				b.SuspendRead(SuspendWM)
 			} else {

@@ -60,7 +60,7 @@ type Loop interface {
 	NPriorities(base unsafe.Pointer) int
 	// NewDeferred makes a deferred callback (libevent's
 	// event_deferred_cb_init_): fn runs once from the loop, at priority
-	// pri, each time the callback is scheduled.
+	// pri, each time the callback is scheduled. nil when memory ran out.
 	NewDeferred(pri int, fn func()) Deferred
 	// Finalize deletes ev and the events in also, and runs fn(fd,
 	// EV_FINALIZE, arg) from ev's loop once no callback of theirs can be

@@ -167,12 +167,7 @@ func NewFilter(u *BEV, input, output FilterFunc, options int, freeCtx func()) *B
 			b.out.EnableLocking(lk)
 		}
 	}
-	u.Lock()
-	u.h.ReadCB, u.h.WriteCB, u.h.ErrorCB, u.h.CBArg = fnFiltRead, fnFiltWrite, fnFiltEvent, b.Pointer()
-	u.Unlock()
-
 	f.inWatch = b.in.Watch(func(_, _, _ int) { f.inbufChanged() }, false)
-	f.inWatch.SetEnabled(false)
 	f.outWatch = b.out.Watch(func(_, added, _ int) {
 		if added > 0 {
 			b.IncrefAndLock()
@@ -180,6 +175,15 @@ func NewFilter(u *BEV, input, output FilterFunc, options int, freeCtx func()) *B
 			b.DecrefAndUnlock()
 		}
 	}, false)
+	if f.inWatch == nil || f.outWatch == nil {
+		// Out of memory, before anything touched the underlying.
+		b.discard()
+		return nil
+	}
+	f.inWatch.SetEnabled(false)
+	u.Lock()
+	u.h.ReadCB, u.h.WriteCB, u.h.ErrorCB, u.h.CBArg = fnFiltRead, fnFiltWrite, fnFiltEvent, b.Pointer()
+	u.Unlock()
 	b.InitGenericTimeouts()
 	u.IncrefLocked()
 	u.Enable(EvRead | EvWrite)

@@ -101,7 +101,11 @@ func newPairEnd(base unsafe.Pointer, options int) *BEV {
 		return nil
 	}
 	p.outWatch = b.out.Watch(func(_, added, deleted int) { b.pairOutbufChanged(added, deleted) }, false)
-	if iw, ok := b.out.(IdleWatchBuf); ok && p.outWatch != nil {
+	if p.outWatch == nil {
+		b.discard()
+		return nil
+	}
+	if iw, ok := b.out.(IdleWatchBuf); ok {
 		iw.PairWatch(p.outWatch, b.Pointer())
 	}
 	b.InitGenericTimeouts()

@@ -32,7 +32,11 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	b.out.SetDrainsToFd()
 	b.sockAssign(base, fd)
 	b.sock.outWatch = b.out.Watch(b.outbufChanged, false)
-	if iw, ok := b.out.(IdleWatchBuf); ok && b.sock.outWatch != nil {
+	if b.sock.outWatch == nil {
+		b.discard()
+		return nil
+	}
+	if iw, ok := b.out.(IdleWatchBuf); ok {
 		// outbufChanged has nothing to do while the write event is
 		// pending, which is the steady state of a bulk writer: let
 		// appends skip it then. Only code holding the bufferevent's lock
