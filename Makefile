@@ -23,7 +23,8 @@ help:
 	@echo "make bench    goevent vs system libevent, median of runs, ratio table"
 	@echo "make fuzz     differential fuzzing through the C ABI (FUZZ_SEEDS seeds of each"
 	@echo "              program, default $(FUZZ_SEEDS)), then each Go fuzz target for FUZZTIME ($(FUZZTIME))"
-	@echo "make soak     1,000 echo connections for SOAK_SECONDS (default $(SOAK_SECONDS)),"
+	@echo "make soak     SOAK_CONNS echo connections (default max: as many as the hard"
+	@echo "              RLIMIT_NOFILE allows) for SOAK_SECONDS (default $(SOAK_SECONDS)),"
 	@echo "              every byte and descriptor accounted for; goevent, then libevent"
 	@echo "make sanitize the library, the engine's C and every C test built with"
 	@echo "              ASan+UBSan in $(SAN_BUILD)/, all tests run (three ways each), no report allowed"
@@ -91,6 +92,7 @@ fuzz: lib
 # system libevent (soak_ref, which checks the test itself). Both run; the
 # target fails if either does.
 SOAK_SECONDS ?= 20
+SOAK_CONNS ?= max
 SOAK_CFLAGS ?= -std=gnu99 -O2 -g -Wall -Wextra -pthread
 soak: lib
 	@mkdir -p $(BUILD)/soak
@@ -105,10 +107,10 @@ soak: lib
 		echo "libevent-dev not found: no reference run"; \
 	fi
 	@status=0; \
-	SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak/soak_ge || status=1; \
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CONNS=$(SOAK_CONNS) $(BUILD)/soak/soak_ge || status=1; \
 	if [ -x $(BUILD)/soak/soak_ref ]; then \
 		echo; \
-		SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak/soak_ref || status=1; \
+		SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CONNS=$(SOAK_CONNS) $(BUILD)/soak/soak_ref || status=1; \
 	fi; \
 	exit $$status
 
