@@ -18,8 +18,9 @@ all: lib
 help:
 	@echo "make          build build/lib/libevent_core-2.1.so.7 (and the other sonames)"
 	@echo "make demo     build and run the evbuffer and echo examples"
-	@echo "make test     gofmt/vet, Go unit tests (-race), C differential tests (ctest),"
-	@echo "              Python and Rust binding tests"
+	@echo "make test     gofmt/vet, Go unit tests (-race), C differential tests, fault"
+	@echo "              injection and fuzz seeds (ctest), Python and Rust binding tests,"
+	@echo "              then all of ctest again under ASan+UBSan (make sanitize)"
 	@echo "make bench    goevent vs system libevent, median of runs, ratio table"
 	@echo "make fuzz     differential fuzzing through the C ABI (FUZZ_SEEDS seeds of each"
 	@echo "              program, default $(FUZZ_SEEDS)), then each Go fuzz target for FUZZTIME ($(FUZZTIME))"
@@ -42,12 +43,15 @@ configure: deps $(BUILD)/CMakeCache.txt
 lib: configure
 	$(CMAKE) --build $(BUILD) --target goevent_libs -j $(JOBS)
 
-test: test-go test-c test-bindings
+# The sanitizer run (make sanitize) is part of make test: the library, the
+# engine's C and every C test and fuzz program rebuilt with ASan+UBSan in
+# $(SAN_BUILD)/, and all of ctest run again there.
+test: test-go test-c test-bindings sanitize
 
 test-go: deps
-	@unformatted=$$(gofmt -l core engine); if [ -n "$$unformatted" ]; then \
+	@unformatted=$$(gofmt -l core engine tests); if [ -n "$$unformatted" ]; then \
 		echo "gofmt needed: $$unformatted"; exit 1; fi
-	$(GO) vet ./core/... ./engine/...
+	$(GO) vet ./core/... ./engine/... ./tests/...
 	$(GO) test -race -count=1 ./core/...
 
 test-c: lib
