@@ -1,6 +1,7 @@
 # goevent's entry points. CMake does the building; this file names the jobs.
 #   make demo   build the library and run the main example
-#   make test   every test (Go unit tests, C differential tests)
+#   make test   every test (Go unit tests, C differential tests, fault
+#               injection, fuzz seeds, bindings, then the sanitizer build)
 # `make help` lists the rest.
 
 BUILD   ?= build

@@ -195,6 +195,9 @@ void ge_debug_assert_nonblocking_(evutil_socket_t fd)
 
 void ge_debug_note_bev_(struct bufferevent *bev)
 {
+	/* libevent's event_assign of a socket bufferevent's events checks
+	 * its socket too. */
+	ge_debug_assert_nonblocking_(bev->ev_read.ev_fd);
 	ge_debug_note_setup_(&bev->ev_read);
 	ge_debug_note_setup_(&bev->ev_write);
 }
