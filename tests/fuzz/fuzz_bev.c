@@ -107,6 +107,8 @@ static void note_made(struct bufferevent *b);
 
 static int index_of(const struct bufferevent *b)
 {
+	if (!b)
+		return -1;
 	for (int i = 0; i < NBEV; i++)
 		if (bvs[i].b == b)
 			return i;
