@@ -277,10 +277,14 @@ static int event_del_mode(const char *fn, struct event *ev, int mode)
 		return -1;
 	}
 	int r;
-	if (ge_idle_unlocked(ev)) {
+	/* A signal event whose callback is being run for several deliveries
+	 * (ev_ncalls left): deleting it ends that run, as libevent's
+	 * ev_pncalls does; Go keeps the run's state. */
+	int sig_run = (ev->ev_events & EV_SIGNAL) && ev->ev_.ev_signal.ev_ncalls != 0;
+	if (!sig_run && ge_idle_unlocked(ev)) {
 		r = 0;
 	} else {
-		struct ge_base *b = c_lock(ev);
+		struct ge_base *b = sig_run ? NULL : c_lock(ev);
 		int done = 0;
 		if (b) {
 			done = ge_del_in_c(b, ev);
