@@ -1,6 +1,7 @@
 # goevent's entry points. CMake does the building; this file names the jobs.
 #   make demo   build the library and run the main example
-#   make test   every test (Go unit tests, C differential tests)
+#   make test   every test (Go unit tests, C differential tests, fault
+#               injection, fuzz seeds, bindings, then the sanitizer build)
 # `make help` lists the rest.
 
 BUILD   ?= build
@@ -11,24 +12,30 @@ PYTHON  ?= python3
 FUZZTIME ?= 20s
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all lib deps configure test test-go test-c test-bindings python-wheel demo bench fuzz soak memtest install clean help
+.PHONY: all lib deps configure test test-go test-c test-bindings python-wheel demo bench fuzz soak memtest install clean help \
+	sanitize sanitize-build
 
 all: lib
 
 help:
 	@echo "make          build build/lib/libevent_core-2.1.so.7 (and the other sonames)"
 	@echo "make demo     build and run the evbuffer and echo examples"
-	@echo "make test     gofmt/vet, Go unit tests (-race), C differential tests (ctest),"
-	@echo "              Python and Rust binding tests"
+	@echo "make test     gofmt/vet, Go unit tests (-race), C differential tests, fault"
+	@echo "              injection and fuzz seeds (ctest), Python and Rust binding tests,"
+	@echo "              then all of ctest again under ASan+UBSan (make sanitize)"
 	@echo "make bench    goevent vs system libevent, median of runs, ratio table and chart"
 	@echo "make python-wheel  the Python package as a wheel in $(BUILD)/python/dist"
-	@echo "make fuzz     run each Go fuzz target for FUZZTIME (default $(FUZZTIME))"
-	@echo "make soak     1,000 echo connections for SOAK_SECONDS (default $(SOAK_SECONDS)),"
+	@echo "make fuzz     differential fuzzing through the C ABI (FUZZ_SEEDS seeds of each"
+	@echo "              program, default $(FUZZ_SEEDS)), then each Go fuzz target for FUZZTIME ($(FUZZTIME))"
+	@echo "make soak     SOAK_CONNS echo connections (default max: as many as the hard"
+	@echo "              RLIMIT_NOFILE allows) for SOAK_SECONDS (default $(SOAK_SECONDS)),"
 	@echo "              every byte and descriptor accounted for; goevent, then libevent"
 	@echo "make memtest  GOEVENT_MAX_READ's memory test at length (MEMTEST_ROUNDS, default"
 	@echo "              $(MEMTEST_ROUNDS); make test runs one round)"
+	@echo "make sanitize the library, the engine's C and every C test built with"
+	@echo "              ASan+UBSan in $(SAN_BUILD)/, all tests run (three ways each), no report allowed"
 	@echo "make install  PREFIX=/usr/local: headers, libraries, pkg-config and CMake files"
-	@echo "make clean    remove $(BUILD)/"
+	@echo "make clean    remove $(BUILD)/ and $(SAN_BUILD)/"
 
 deps:
 	@tools/deps.sh
@@ -41,12 +48,15 @@ configure: deps $(BUILD)/CMakeCache.txt
 lib: configure
 	$(CMAKE) --build $(BUILD) --target goevent_libs -j $(JOBS)
 
-test: test-go test-c test-bindings
+# The sanitizer run (make sanitize) is part of make test: the library, the
+# engine's C and every C test and fuzz program rebuilt with ASan+UBSan in
+# $(SAN_BUILD)/, and all of ctest run again there.
+test: test-go test-c test-bindings sanitize
 
 test-go: deps
-	@unformatted=$$(gofmt -l core engine); if [ -n "$$unformatted" ]; then \
+	@unformatted=$$(gofmt -l core engine tests); if [ -n "$$unformatted" ]; then \
 		echo "gofmt needed: $$unformatted"; exit 1; fi
-	$(GO) vet ./core/... ./engine/...
+	$(GO) vet ./core/... ./engine/... ./tests/...
 	$(GO) test -race -count=1 ./core/...
 
 test-c: lib
@@ -90,7 +100,17 @@ bench: lib
 	$(CMAKE) --build $(BUILD) -j $(JOBS)
 	bench/run.sh $(BUILD)
 
-fuzz: deps
+# make fuzz: the differential fuzz programs (tests/fuzz: libevent against
+# goevent through the C ABI) over FUZZ_SEEDS seeds each, then every Go fuzz
+# target for FUZZTIME. FUZZ_FROM picks the first seed; FUZZ_RECORD=1
+# appends what is found, shrunk, to tests/fuzz/corpus.
+FUZZ_SEEDS ?= 20000
+FUZZ_FROM ?= 1
+fuzz: lib
+	$(CMAKE) --build $(BUILD) --target fuzzrun -j $(JOBS)
+	$(BUILD)/tests/fuzz/fuzzrun -bindir $(BUILD)/tests/fuzz -libdir $(BUILD)/lib \
+		-corpus tests/fuzz/corpus -from $(FUZZ_FROM) -count $(FUZZ_SEEDS) -jobs $(JOBS) \
+		$(if $(FUZZ_RECORD),-record)
 	@for pkg in $$($(GO) list ./core/...); do \
 		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
@@ -103,6 +123,7 @@ fuzz: deps
 # system libevent (soak_ref, which checks the test itself). Both run; the
 # target fails if either does.
 SOAK_SECONDS ?= 20
+SOAK_CONNS ?= max
 SOAK_CFLAGS ?= -std=gnu99 -O2 -g -Wall -Wextra -pthread
 soak: lib
 	@mkdir -p $(BUILD)/soak
@@ -117,10 +138,10 @@ soak: lib
 		echo "libevent-dev not found: no reference run"; \
 	fi
 	@status=0; \
-	SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak/soak_ge || status=1; \
+	SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CONNS=$(SOAK_CONNS) $(BUILD)/soak/soak_ge || status=1; \
 	if [ -x $(BUILD)/soak/soak_ref ]; then \
 		echo; \
-		SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD)/soak/soak_ref || status=1; \
+		SOAK_SECONDS=$(SOAK_SECONDS) SOAK_CONNS=$(SOAK_CONNS) $(BUILD)/soak/soak_ref || status=1; \
 	fi; \
 	exit $$status
 
@@ -130,9 +151,20 @@ memtest: lib
 	$(CMAKE) --build $(BUILD) --target solo_maxread_mem -j $(JOBS)
 	$(BUILD)/tests/c/solo_maxread_mem $(MEMTEST_ROUNDS)
 
+# The sanitizer build: its own build directory, so that it never disturbs
+# $(BUILD)/. tests/sanitize/run.sh sets the sanitizers' options.
+SAN_BUILD ?= build-san
+sanitize-build: deps
+	@test -f $(SAN_BUILD)/CMakeCache.txt || \
+		$(CMAKE) -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGE_SANITIZE=ON >/dev/null
+	$(CMAKE) --build $(SAN_BUILD) -j $(JOBS)
+
+sanitize: sanitize-build
+	tests/sanitize/run.sh $(SAN_BUILD) -j $(JOBS)
+
 PREFIX ?= /usr/local
 install: lib
 	$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(SAN_BUILD)

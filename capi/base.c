@@ -17,6 +17,7 @@
 #include <event2/event_struct.h>
 #include <event2/thread.h>
 
+#include "debug.h"
 #include "loop.h"
 
 /* The backends core/loop has, in its order of preference (and Debian's
@@ -32,6 +33,7 @@ struct event_base *ge_current_base;
 struct event_base *event_base_new_with_config(const struct event_config *cfg)
 {
 	GE_NEED_ENGINE("event_base_new_with_config", NULL);
+	ge_debug_state |= GE_DEBUG_LATE; /* event_enable_debug_mode is too late now */
 	int flags = cfg ? cfg->flags : 0;
 	struct timeval none = { -1, 0 };
 	const struct timeval *mx = cfg ? &cfg->max_dispatch_interval : &none;

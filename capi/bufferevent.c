@@ -23,6 +23,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "debug.h"
 #include "bufferevent_c.h"
 
 _Static_assert(sizeof(struct bufferevent) == 392, "struct bufferevent is ABI");
@@ -59,7 +60,9 @@ struct bufferevent *bufferevent_socket_new(struct event_base *base,
     evutil_socket_t fd, int options)
 {
 	GE_NEED_ENGINE("bufferevent_socket_new", NULL);
-	return goev_bufferevent_socket_new(base, fd, options);
+	struct bufferevent *bev = goev_bufferevent_socket_new(base, fd, options);
+	ge_debug_note_bev(bev);
+	return bev;
 }
 
 struct bufferevent *bufferevent_new(evutil_socket_t fd,
@@ -70,6 +73,7 @@ struct bufferevent *bufferevent_new(evutil_socket_t fd,
 	struct bufferevent *bev = goev_bufferevent_socket_new(NULL, fd, 0);
 	if (!bev)
 		return NULL;
+	ge_debug_note_bev(bev);
 	bufferevent_setcb(bev, readcb, writecb, eventcb, cbarg);
 	return bev;
 }

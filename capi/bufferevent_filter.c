@@ -6,6 +6,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
+#include "debug.h"
 #include "internal.h"
 
 /* The input filter a filter made without one uses when the C handlers run
@@ -31,6 +32,9 @@ struct bufferevent *bufferevent_filter_new(struct bufferevent *underlying,
 	/* libevent returns NULL for a missing underlying without a word. */
 	if (!underlying)
 		return NULL;
-	return goev_bufferevent_filter_new(underlying, (void *)input_filter,
-	    (void *)output_filter, options, (void *)free_context, ctx);
+	struct bufferevent *bev = goev_bufferevent_filter_new(underlying,
+	    (void *)input_filter, (void *)output_filter, options,
+	    (void *)free_context, ctx);
+	ge_debug_note_bev(bev);
+	return bev;
 }

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "debug.h"
 #include "bufferevent_c.h"
 
 int bufferevent_pair_new(struct event_base *base, int options,
@@ -24,6 +25,8 @@ int bufferevent_pair_new(struct event_base *base, int options,
 		return -1;
 	pair[0] = out[0];
 	pair[1] = out[1];
+	ge_debug_note_bev(pair[0]);
+	ge_debug_note_bev(pair[1]);
 	return 0;
 }
 

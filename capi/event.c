@@ -17,30 +17,23 @@
 #include <event2/event_struct.h>
 #include <event2/thread.h>
 
+#include "debug.h"
 #include "loop.h"
 
 /* ---- events: assignment and accessors (pure C) --------------------------- */
 
 static int ge_self_cbarg_anchor;
-static int ge_debug_mode;
 
-void event_enable_debug_mode(void)
-{
-	if (ge_debug_mode)
-		ge_log(GE_LOG_ERR, "event_enable_debug_mode was called twice!");
-	/* goevent's loop does not keep libevent's table of every event, so
-	 * of debug mode's checks it makes the one on an fd's events
-	 * (debug_et_mix); misuse is otherwise diagnosed only by the checks
-	 * that are always on. */
-	ge_debug_mode = 1;
-}
+/* Debug mode (event_enable_debug_mode, debug.c) checks the events the
+ * functions below are given; the ge_debug_* calls are branches on a flag
+ * unless it is on. */
 
 /* Debug mode's check in libevent's evmap_io_add: edge-triggered and
  * level-triggered events may not share an fd. 1 (after a warning) if ev
  * would mix them. */
 static int debug_et_mix(const struct event *ev)
 {
-	if (!ge_debug_mode || !(ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED)) ||
+	if (!(ev->ev_events & (EV_READ | EV_WRITE | EV_CLOSED)) ||
 	    (ev->ev_events & EV_SIGNAL) || (ev->ev_evcallback.evcb_flags & EVLIST_INSERTED))
 		return 0;
 	struct ge_base *b = (struct ge_base *)(void *)ev->ev_base;
@@ -73,6 +66,9 @@ int event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
 		base = ge_current_base;
 	if (arg == &ge_self_cbarg_anchor)
 		arg = ev;
+	if (!(events & EV_SIGNAL))
+		ge_debug_assert_nonblocking(fd);
+	ge_debug_assert_not_added(ev);
 	ev->ev_base = base;
 	ev->ev_evcallback.evcb_cb_union.evcb_callback = callback;
 	ev->ev_evcallback.evcb_arg = arg;
@@ -100,6 +96,7 @@ int event_assign(struct event *ev, struct event_base *base, evutil_socket_t fd,
 	memcpy(&ev->ev_timeout_pos, &none, sizeof(none));
 	if (base)
 		ev->ev_evcallback.evcb_pri = (ev_uint8_t)(GE_BASE(base)->npriorities / 2);
+	ge_debug_note_setup(ev);
 	return 0;
 }
 
@@ -131,6 +128,7 @@ int event_base_set(struct event_base *base, struct event *ev)
 	/* Only an event on no queue may move to another base. */
 	if (ev->ev_evcallback.evcb_flags != EVLIST_INIT)
 		return -1;
+	ge_debug_assert_is_setup(ev);
 	ev->ev_base = base;
 	ev->ev_evcallback.evcb_pri = (ev_uint8_t)(GE_BASE(base)->npriorities / 2);
 	return 0;
@@ -138,6 +136,8 @@ int event_base_set(struct event_base *base, struct event *ev)
 
 int event_priority_set(struct event *ev, int pri)
 {
+	if (ev)
+		ge_debug_assert_is_setup(ev);
 	if (!ev || !ev->ev_base) {
 		GE_BADARG("event_priority_set", "event has no event_base set");
 		return -1;
@@ -152,8 +152,11 @@ int event_priority_set(struct event *ev, int pri)
 
 void event_debug_unassign(struct event *ev)
 {
-	if (ev)
-		ev->ev_evcallback.evcb_flags &= ~EVLIST_INIT;
+	if (!ev)
+		return;
+	ge_debug_assert_not_added(ev);
+	ge_debug_note_teardown(ev);
+	ev->ev_evcallback.evcb_flags &= ~EVLIST_INIT;
 }
 
 int event_initialized(const struct event *ev)
@@ -163,31 +166,37 @@ int event_initialized(const struct event *ev)
 
 evutil_socket_t event_get_fd(const struct event *ev)
 {
+	ge_debug_assert_is_setup(ev);
 	return ev->ev_fd;
 }
 
 struct event_base *event_get_base(const struct event *ev)
 {
+	ge_debug_assert_is_setup(ev);
 	return ev->ev_base;
 }
 
 short event_get_events(const struct event *ev)
 {
+	ge_debug_assert_is_setup(ev);
 	return ev->ev_events;
 }
 
 event_callback_fn event_get_callback(const struct event *ev)
 {
+	ge_debug_assert_is_setup(ev);
 	return ev->ev_evcallback.evcb_cb_union.evcb_callback;
 }
 
 void *event_get_callback_arg(const struct event *ev)
 {
+	ge_debug_assert_is_setup(ev);
 	return ev->ev_evcallback.evcb_arg;
 }
 
 int event_get_priority(const struct event *ev)
 {
+	ge_debug_assert_is_setup(ev);
 	return ev->ev_evcallback.evcb_pri;
 }
 
@@ -195,6 +204,7 @@ void event_get_assignment(const struct event *event, struct event_base **base_ou
     evutil_socket_t *fd_out, short *events_out, event_callback_fn *callback_out,
     void **arg_out)
 {
+	ge_debug_assert_is_setup(event);
 	if (base_out)
 		*base_out = event->ev_base;
 	if (fd_out)
@@ -222,15 +232,8 @@ static inline int ge_idle_unlocked(const struct event *ev)
 	    !GE_BASE(ev->ev_base)->lockable;
 }
 
-int event_add(struct event *ev, const struct timeval *tv)
+static int event_add_nodebug(struct event *ev, const struct timeval *tv)
 {
-	GE_NEED_ENGINE("event_add", -1);
-	if (!ev || !ev->ev_base) {
-		ge_log(GE_LOG_WARN, "event_add: event has no event_base set.");
-		return -1;
-	}
-	if (__builtin_expect(ge_debug_mode, 0) && debug_et_mix(ev))
-		return -1;
 	struct ge_base *b = c_lock(ev);
 	if (b) {
 		int done = ge_add_io_in_c(b, ev, tv);
@@ -250,24 +253,52 @@ int event_add(struct event *ev, const struct timeval *tv)
 	return r;
 }
 
+int event_add(struct event *ev, const struct timeval *tv)
+{
+	GE_NEED_ENGINE("event_add", -1);
+	if (!ev || !ev->ev_base) {
+		ge_log(GE_LOG_WARN, "event_add: event has no event_base set.");
+		return -1;
+	}
+	if (GE_DEBUG_ON()) {
+		ge_debug_assert_is_setup(ev);
+		if (debug_et_mix(ev))
+			return -1;
+	}
+	int r = event_add_nodebug(ev, tv);
+	ge_debug_note_add(ev);
+	return r;
+}
+
 static int event_del_mode(const char *fn, struct event *ev, int mode)
 {
 	if (!ev || !ev->ev_base) {
 		ge_log(GE_LOG_WARN, "%s: event has no event_base set.", fn);
 		return -1;
 	}
-	if (ge_idle_unlocked(ev))
-		return 0;
-	struct ge_base *b = c_lock(ev);
-	if (b) {
-		int done = ge_del_in_c(b, ev);
-		c_unlock(b);
-		if (done)
-			return done > 0 ? 0 : -1;
+	int r;
+	/* A signal event whose callback is being run for several deliveries
+	 * (ev_ncalls left): deleting it ends that run, as libevent's
+	 * ev_pncalls does; Go keeps the run's state. */
+	int sig_run = (ev->ev_events & EV_SIGNAL) && ev->ev_.ev_signal.ev_ncalls != 0;
+	if (!sig_run && ge_idle_unlocked(ev)) {
+		r = 0;
+	} else {
+		struct ge_base *b = sig_run ? NULL : c_lock(ev);
+		int done = 0;
+		if (b) {
+			done = ge_del_in_c(b, ev);
+			c_unlock(b);
+		}
+		if (done) {
+			r = done > 0 ? 0 : -1;
+		} else {
+			int err = 0;
+			r = goev_event_del(ev, mode, &err);
+			set_errno_from(r, err);
+		}
 	}
-	int err = 0;
-	int r = goev_event_del(ev, mode, &err);
-	set_errno_from(r, err);
+	ge_debug_note_del(ev);
 	return r;
 }
 
@@ -296,6 +327,7 @@ void event_free(struct event *ev)
 		return;
 	if (ev->ev_base)
 		event_del(ev);
+	ge_debug_note_teardown(ev);
 	ge_free(ev);
 }
 
@@ -306,6 +338,7 @@ int event_remove_timer(struct event *ev)
 		ge_log(GE_LOG_WARN, "event_remove_timer: event has no event_base set.");
 		return -1;
 	}
+	ge_debug_assert_is_setup(ev);
 	return goev_event_remove_timer(ev);
 }
 
@@ -316,6 +349,7 @@ void event_active(struct event *ev, int res, short ncalls)
 		ge_log(GE_LOG_WARN, "event_active: event has no event_base set.");
 		return;
 	}
+	ge_debug_assert_is_setup(ev);
 	struct ge_base *b = c_lock(ev);
 	if (b) {
 		int done = active_in_c(b, ev, res);
@@ -333,6 +367,7 @@ int event_pending(const struct event *ev, short events, struct timeval *tv)
 		ge_log(GE_LOG_WARN, "event_pending: event has no event_base set.");
 		return 0;
 	}
+	ge_debug_assert_is_setup(ev);
 	if (ge_idle_unlocked(ev))
 		return 0;
 	struct ge_base *b = c_lock(ev);

@@ -117,6 +117,11 @@ void ge_log(int severity, const char *fmt, ...)
 void ge_fatal(const char *msg) __attribute__((noreturn));
 /* Called from Go with an already formatted message. */
 void ge_log_str(int severity, const char *msg);
+/* libevent's event_errx (log.c): log, fatal callback, then exit(errcode),
+ * or abort() for GE_ERR_ABORT without a callback. */
+#define GE_ERR_ABORT ((int)0xdeaddead)
+void ge_errx(int errcode, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
 /* A bad argument where libevent would have crashed: one warning line. */
 #define GE_BADARG(fn, what) ge_log(GE_LOG_WARN, "%s: %s", fn, what)
 

@@ -73,6 +73,26 @@ void ge_fatal(const char *msg)
 	abort();
 }
 
+/* libevent's event_errx: the message at EVENT_LOG_ERR, then the fatal
+ * callback with errcode and exit(errcode) should it return; without one,
+ * abort() for GE_ERR_ABORT (libevent's assertion code) and exit(errcode)
+ * otherwise. */
+void ge_errx(int errcode, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ge_log_str(GE_LOG_ERR, buf);
+	if (ge_fatal_fn) {
+		ge_fatal_fn(errcode);
+		exit(errcode);
+	}
+	if (errcode == GE_ERR_ABORT)
+		abort();
+	exit(errcode);
+}
 
 /* ---- version ----------------------------------------------------------- */
 

@@ -25,13 +25,22 @@ void event_set_mem_functions(void *(*malloc_fn)(size_t sz),
 	ge_free_fn = free_fn;
 }
 
+/* Every allocation that fails says so on the log path: the call it makes
+ * fail returns libevent's error value, and the program can tell why from
+ * the log (tests/fault/alloc_fail.c fails each allocation in turn). */
+static void out_of_memory(size_t n)
+{
+	ge_log(GE_LOG_WARN, "out of memory (%zu bytes)", n);
+	errno = ENOMEM;
+}
+
 void *ge_malloc(size_t n)
 {
 	if (n == 0)
 		return NULL; /* libevent's mm_malloc(0) answers NULL too */
 	void *p = ge_malloc_fn ? ge_malloc_fn(n) : malloc(n);
 	if (!p)
-		errno = ENOMEM;
+		out_of_memory(n);
 	return p;
 }
 
@@ -40,22 +49,23 @@ void *ge_calloc(size_t count, size_t size)
 	if (count == 0 || size == 0)
 		return NULL;
 	if (count > SIZE_MAX / size) {
-		errno = ENOMEM;
+		out_of_memory(SIZE_MAX);
 		return NULL;
 	}
-	if (!ge_malloc_fn)
-		return calloc(count, size);
-	void *p = ge_malloc_fn(count * size);
-	if (p)
+	void *p = ge_malloc_fn ? ge_malloc_fn(count * size) : calloc(count, size);
+	if (!p)
+		out_of_memory(count * size);
+	else if (ge_malloc_fn)
 		memset(p, 0, count * size);
-	else
-		errno = ENOMEM;
 	return p;
 }
 
 void *ge_realloc(void *p, size_t n)
 {
-	return ge_realloc_fn ? ge_realloc_fn(p, n) : realloc(p, n);
+	void *q = ge_realloc_fn ? ge_realloc_fn(p, n) : realloc(p, n);
+	if (!q && n)
+		out_of_memory(n);
+	return q;
 }
 
 void ge_free(void *p)

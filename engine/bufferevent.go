@@ -203,7 +203,7 @@ func (d deferredAdapter) Free() { d.d.Free() }
 func (loopAdapter) Finalize(ev *loop.Event, also []*loop.Event, fn, arg unsafe.Pointer) {
 	for _, e := range also {
 		if e.Base != nil {
-			_ = loop.Del(e, loop.DelNoBlock)
+			_ = loop.FinalizeAlso(e)
 		}
 	}
 	_ = loop.Finalize(ev, fn, false)

@@ -102,6 +102,7 @@ func setupLoop() {
 	evbuffer.ScheduleDeferred = scheduleBufferCallbacks
 	evbuffer.FreeDeferred = func(p unsafe.Pointer) { (*loop.Deferred)(p).Free() }
 	bufDeferredKind = loop.RegisterDeferred(runBufferDeferred)
+	loop.SetDeferredDrop(bufDeferredKind, dropBufferDeferred)
 	loop.SetLogger(func(severity int, msg string) {
 		cs := C.CString(msg)
 		C.ge_log_str(C.int(severity), cs)
@@ -463,6 +464,15 @@ func goev_event_finalize(e *C.struct_event, fn unsafe.Pointer, free C.int) C.int
 var bufDeferredKind loop.DeferredKind
 
 func runBufferDeferred(arg unsafe.Pointer) { evbuffer.FromPointer(arg).RunDeferredCallbacks() }
+
+// dropBufferDeferred: the base was freed with the buffer's run queued. As
+// in libevent the buffer keeps the reference that run held (a buffer freed
+// meanwhile stays allocated for good), but the Deferred, which libevent
+// keeps inside the buffer and goevent beside it, is given back.
+func dropBufferDeferred(d *loop.Deferred, arg unsafe.Pointer) {
+	evbuffer.FromPointer(arg).SetDeferredSlot(nil)
+	d.Free()
+}
 
 // scheduleBufferCallbacks queues b's callbacks on base (0: the current
 // base) in the middle priority, as libevent's evbuffer_defer_callbacks

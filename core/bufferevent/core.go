@@ -276,6 +276,24 @@ func newCommon(base unsafe.Pointer, kind uint32, options int) *BEV {
 	return b
 }
 
+// discard undoes newCommon for a bufferevent whose construction failed
+// later (out of memory): nothing of it was handed out and none of its
+// events was added, and its ops' Unlink and Destruct, which act on the
+// caller's fd or underlying bufferevent, must not run: libevent's
+// constructors return NULL and leave those alone.
+func (b *BEV) discard() {
+	b.in().Free()
+	b.out().Free()
+	b.def().Free()
+	lk, own := b.h.Lock, b.ownLock
+	b.h.Magic = 0
+	live.Add(-1)
+	env.FreeHeader(unsafe.Pointer(b.h))
+	if own && env.FreeLock != nil {
+		env.FreeLock(lk)
+	}
+}
+
 // ---- callbacks ----------------------------------------------------------
 
 func (b *BEV) callRead() {

@@ -172,15 +172,17 @@ func NewFilter(u *BEV, input, output unsafe.Pointer, options int, freeCtx, ctx u
 			out.EnableLocking(lk)
 		}
 	}
+	f.inWatch = in.Watch(watchFiltIn, b.Pointer(), false)
+	f.outWatch = out.Watch(watchFiltOut, b.Pointer(), false)
+	if f.inWatch == nil || f.outWatch == nil {
+		// Out of memory, before anything touched the underlying.
+		b.discard()
+		return nil
+	}
+	in.SetWatchEnabled(f.inWatch, false)
 	u.Lock()
 	u.h.ReadCB, u.h.WriteCB, u.h.ErrorCB, u.h.CBArg = fnFiltRead, fnFiltWrite, fnFiltEvent, b.Pointer()
 	u.Unlock()
-
-	f.inWatch = in.Watch(watchFiltIn, b.Pointer(), false)
-	if f.inWatch != nil {
-		in.SetWatchEnabled(f.inWatch, false)
-	}
-	f.outWatch = out.Watch(watchFiltOut, b.Pointer(), false)
 	b.InitGenericTimeouts()
 	u.IncrefLocked()
 	u.Enable(EvRead | EvWrite)

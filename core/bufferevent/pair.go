@@ -101,7 +101,11 @@ func newPairEnd(base unsafe.Pointer, options int) *BEV {
 	}
 	out := b.out()
 	b.pairPart().outWatch = out.Watch(watchOutPair, b.Pointer(), false)
-	if iw, ok := out.(IdleWatchBuf); ok && b.pairPart().outWatch != nil {
+	if b.pairPart().outWatch == nil {
+		b.discard()
+		return nil
+	}
+	if iw, ok := out.(IdleWatchBuf); ok {
 		iw.PairWatch(b.pairPart().outWatch, b.Pointer())
 	}
 	b.InitGenericTimeouts()

@@ -32,7 +32,11 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	out.SetDrainsToFd()
 	b.sockAssign(base, fd)
 	b.sockPart().outWatch = out.Watch(watchOutSock, unsafe.Pointer(h), false)
-	if iw, ok := out.(IdleWatchBuf); ok && b.sockPart().outWatch != nil {
+	if b.sockPart().outWatch == nil {
+		b.discard()
+		return nil
+	}
+	if iw, ok := out.(IdleWatchBuf); ok {
 		// outbufChanged has nothing to do while the write event is
 		// pending, which is the steady state of a bulk writer: let
 		// appends skip it then. Only code holding the bufferevent's lock

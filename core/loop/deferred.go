@@ -31,6 +31,7 @@ type DeferredKind uint32
 var (
 	deferredMu    sync.Mutex
 	deferredFuncs = []func(arg unsafe.Pointer){nil}
+	deferredDrops = []func(d *Deferred, arg unsafe.Pointer){nil}
 )
 
 // RegisterDeferred makes f runnable by deferred callbacks and returns its
@@ -41,7 +42,34 @@ func RegisterDeferred(f func(arg unsafe.Pointer)) DeferredKind {
 	deferredMu.Lock()
 	defer deferredMu.Unlock()
 	deferredFuncs = append(deferredFuncs, f)
+	deferredDrops = append(deferredDrops, nil)
 	return DeferredKind(len(deferredFuncs) - 1)
+}
+
+// SetDeferredDrop gives kind a function for the case where the base a
+// Deferred of that kind is queued on is freed before it runs. libevent
+// forgets such a callback, and its owner waits for the run forever; drop
+// lets the owner give back what only that run would have released (it may
+// free d). It is called without the base's lock.
+func SetDeferredDrop(kind DeferredKind, drop func(d *Deferred, arg unsafe.Pointer)) {
+	deferredMu.Lock()
+	deferredDrops[kind] = drop
+	deferredMu.Unlock()
+}
+
+// dropOf is the drop function of cb's Deferred, if cb is a queued
+// Deferred's callback and its kind has one.
+func dropOf(cb *Callback) (*Deferred, func(*Deferred, unsafe.Pointer)) {
+	if cb.Closure != ClosureCbSelf || cb.Flags&(ListInit|ListFinalizing) != 0 {
+		return nil, nil
+	}
+	d := (*Deferred)(unsafe.Pointer(cb))
+	deferredMu.Lock()
+	defer deferredMu.Unlock()
+	if int(d.kind) >= len(deferredDrops) {
+		return nil, nil
+	}
+	return d, deferredDrops[d.kind]
 }
 
 // NewDeferred returns a deferred callback running the function of kind with

@@ -555,8 +555,17 @@ func (b *Base) cancelSingle(cb *Callback, runFinalizers bool) int {
 			result = 1
 		}
 	} else {
+		d, drop := dropOf(cb)
 		b.cancelCallbackLocked(cb, true)
 		result = 1
+		if drop != nil {
+			// The owner learns that the run will never come; it may
+			// free d, so cb is not looked at again.
+			b.unlock()
+			drop(d, d.arg)
+			b.lock()
+			return result
+		}
 	}
 	if runFinalizers && cb.Flags&ListFinalizing != 0 {
 		switch cb.Closure {

@@ -424,6 +424,23 @@ func Finalize(ev *Event, fn unsafe.Pointer, free bool) error {
 	return nil
 }
 
+// FinalizeAlso is what libevent's event_callback_finalize_many_ does to the
+// other events of a group whose finalizer is ev's (Finalize): each is
+// deleted and marked finalizing, so that nothing adds it again (a
+// bufferevent's write timeout restarted by code still running after its
+// free, say) before the finalizer frees the memory it lives in.
+func FinalizeAlso(ev *Event) error {
+	b, err := baseOf(ev)
+	if err != nil {
+		return err
+	}
+	b.lock()
+	_, _ = b.delLocked(ev, DelNoBlock)
+	ev.Cb.Flags |= ListFinalizing
+	b.unlock()
+	return nil
+}
+
 // ---- event_base_once and loop control ------------------------------------
 
 func onceFn(fd int32, what int16, arg unsafe.Pointer) {

@@ -10,7 +10,9 @@
  * right), a deferred callback that changes its buffer (it runs again on a
  * later loop iteration, which a nonblocking loop still reaches), two
  * buffers on one base, and freeing a buffer while its callbacks are pending:
- * libevent keeps the buffer alive and still runs them on the next pass. Each
+ * libevent keeps the buffer alive and still runs them on the next pass; and
+ * an empty drain between a callback's removal and the next one's addition.
+ * Each
  * callback logs to its own record, printed in a fixed order after each loop,
  * since the order between buffers is the loop's business, not evbuffer's.
  */
@@ -137,6 +139,21 @@ int main(void)
 	loop("after free");
 	loop("again");
 	evbuffer_free(c);
+
+	/* Draining nothing from an empty buffer changes nothing, not even the
+	 * counts a removed callback left pending: the callback added next
+	 * hears of them on the deferred run. */
+	c = evbuffer_new();
+	evbuffer_defer_callbacks(c, base);
+	ea = evbuffer_add_cb(c, rec_cb, &ra);
+	printf("c add 3 -> %d\n", evbuffer_add(c, text, 3));
+	printf("c drain 3 -> %d\n", evbuffer_drain(c, 3));
+	printf("remove A -> %d\n", evbuffer_remove_cb_entry(c, ea));
+	printf("c drain 0 -> %d\n", evbuffer_drain(c, 0));
+	evbuffer_add_cb(c, rec_cb, &rb);
+	loop("after an empty drain");
+	evbuffer_free(c);
+
 	event_base_free(base);
 	printf("calls A=%zu B=%zu\n", ra.calls, rb.calls);
 	return 0;

@@ -6,8 +6,8 @@
  * the last byte, on free, on pullup that copies the chain away, after the
  * chain moved to another buffer, never when the add fails on a frozen
  * buffer) and with which data, length and argument; zero-length references;
- * NULL cleanup; how later adds and prepends lay out around an immutable
- * chain; partial remove_buffer through a reference chain.
+ * NULL cleanup; how later adds and prepends (and an add of nothing from a
+ * NULL pointer) lay out around an immutable chain; partial remove_buffer through a reference chain.
  * add_buffer_reference: the destination shares the source's bytes; the
  * source can still be appended to, drained and freed without changing the
  * destination; a source holding such shared chains cannot be referenced
@@ -145,6 +145,14 @@ static void add_reference(void)
 	evbuffer_drain(b, (size_t)-1);
 	evbuffer_add_reference(b, text, 2500, NULL, NULL);
 	evbuffer_add(b, "x", 1);
+	tr_layout("b", b);
+
+	printf("-- nothing (NULL data) added after a reference chain\n");
+	evbuffer_drain(b, (size_t)-1);
+	evbuffer_add_reference(b, text, 10, NULL, NULL);
+	printf("add NULL 0 -> %d\n", evbuffer_add(b, NULL, 0));
+	tr_layout("b", b);
+	printf("add 3 -> %d\n", evbuffer_add(b, "abc", 3));
 	tr_layout("b", b);
 
 	printf("-- many references, drained in steps\n");

@@ -3,8 +3,9 @@
  * while, with every byte accounted for and every descriptor given back.
  *
  * An echo server (an evconnlistener and one bufferevent per connection)
- * runs in one thread on its own event_base; SOAK_CONNS clients (default
- * 1000), each a bufferevent connected with bufferevent_socket_connect, run
+ * runs in one thread on its own event_base; SOAK_CONNS clients (default,
+ * or "max": as many as the hard RLIMIT_NOFILE allows, two descriptors a
+ * connection), each a bufferevent connected with bufferevent_socket_connect, run
  * in a second thread on a second base. Each client sends messages of random
  * size (1 B to 64 KiB, log-uniform, from a fixed-seed generator per
  * connection) taken from random offsets of a random pattern, keeping at
@@ -664,12 +665,25 @@ setup_env(void)
 			exit(2);
 		}
 	}
-	if ((s = getenv("SOAK_CONNS")) && *s) {
+	if ((s = getenv("SOAK_CONNS")) && *s && strcmp(s, "max") != 0) {
 		nconn = atoi(s);
 		if (nconn < 1 || nconn > 30000) {
-			fprintf(stderr, "soak: SOAK_CONNS must be between 1 and 30000\n");
+			fprintf(stderr, "soak: SOAK_CONNS must be between 1 and 30000, or max\n");
 			exit(2);
 		}
+	} else {
+		/* As many as the descriptor limit allows: two descriptors a
+		 * connection (the client's and the server's end), and the
+		 * slack. */
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			perror("soak: getrlimit");
+			exit(2);
+		}
+		rlim_t hard = rl.rlim_max == RLIM_INFINITY ? 60000 + FD_SLACK : rl.rlim_max;
+		nconn = hard > FD_SLACK + 2 ? (int)((hard - FD_SLACK) / 2) : 1;
+		if (nconn > 30000)
+			nconn = 30000;
 	}
 }
 
