@@ -91,6 +91,15 @@ static void note_state(void)
 }
 
 /* A timeout for the sequence's base: none, zero or long. */
+/* The zero timeout of the sequence's base: a common timeout of no length.
+ * Zero timeouts added by different operations still differ in deadline by
+ * the time between the operations, and two of them can fall within one
+ * microsecond of the clock or not, depending on the machine's speed; equal
+ * deadlines leave the heap free to run them in either order. Events on a
+ * common timeout queue run in the order they were added, whatever their
+ * deadlines' ties, and every event on the queue is due at the next pass. */
+static const struct timeval *zero_tv;
+
 static const struct timeval *pick_tv(struct fz_rng *r, struct timeval *tv)
 {
 	switch (fz_below(r, 4)) {
@@ -101,9 +110,7 @@ static const struct timeval *pick_tv(struct fz_rng *r, struct timeval *tv)
 		tv->tv_usec = (long)fz_below(r, 1000000);
 		return tv;
 	default:
-		tv->tv_sec = 0;
-		tv->tv_usec = 0;
-		return tv;
+		return zero_tv;
 	}
 }
 
@@ -190,8 +197,7 @@ static void cb(evutil_socket_t fd, short what, void *arg)
 		break;
 	case 2:
 		if (v->fired < 4) {
-			struct timeval z = { 0, 0 };
-			fz_note("  E%d re-add -> %d\n", i, event_add(v->e, v->fired & 1 ? &z : NULL));
+			fz_note("  E%d re-add -> %d\n", i, event_add(v->e, v->fired & 1 ? zero_tv : NULL));
 		}
 		break;
 	case 3: {
@@ -357,8 +363,9 @@ static void op(uint64_t seed, int idx)
 		short w = fdi < NFD ? EV_READ : EV_TIMEOUT;
 		fz_printf("once %s tv %s", fdi < NFD ? "read" : "timer",
 		    t ? (t->tv_sec ? "long" : "zero") : "none");
-		if (w == EV_TIMEOUT && !t) {
-			/* a one-shot timer without a timeout never fires */
+		if (w == EV_TIMEOUT && (!t || t == zero_tv)) {
+			/* A one-shot timer without a timeout never fires; with
+			 * a zero one it is made active at once (no heap). */
 			struct timeval z = { 0, 0 };
 			tv = z;
 			t = &tv;
@@ -454,6 +461,10 @@ static void sequence(uint64_t seed, int nops)
 	base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	event_base_priority_init(base, 1 + (int)fz_below(&r, 4));
+	{
+		struct timeval z = { 0, 0 };
+		zero_tv = event_base_init_common_timeout(base, &z);
+	}
 	for (int f = 0; f < NFD; f++) {
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds[f]) < 0)
 			abort();
