@@ -43,6 +43,7 @@ func setupBufferevents() {
 			C.ge_bev_call_event(C.uintptr_t(uintptr(fn)), C.uintptr_t(uintptr(bev)), C.short(what),
 				C.uintptr_t(uintptr(arg)), C.int(e))
 		},
+		Errno:       func() int32 { return int32(C.ge_errno_get()) },
 		Lock:        func(l unsafe.Pointer) { C.ge_lock_acquire(l) },
 		Unlock:      func(l unsafe.Pointer) { C.ge_lock_release(l) },
 		AllocLock:   func() unsafe.Pointer { return C.ge_lock_alloc(lockRecursive) },

@@ -61,6 +61,13 @@ static inline void ge_bev_call_data(uintptr_t fn, uintptr_t bev, uintptr_t arg)
 	((bufferevent_data_cb)fn)((struct bufferevent *)bev, (void *)arg);
 }
 
+/* The calling thread's errno, for an event callback deferred now: libevent
+ * saves it when it schedules the callback and sets it again when it runs. */
+static inline int ge_errno_get(void)
+{
+	return errno;
+}
+
 /* err < 0 leaves errno as it is. */
 static inline void ge_bev_call_event(uintptr_t fn, uintptr_t bev, short what,
     uintptr_t arg, int err)

@@ -352,12 +352,18 @@ func (b *BEV) RunWriteCB(options int) {
 }
 
 // RunEventCB is bufferevent_run_eventcb_. errno is what the callback should
-// find in errno (negative: whatever is there).
+// find in errno (negative: whatever is there when it is called now, or the
+// calling thread's errno when the call is deferred).
 func (b *BEV) RunEventCB(what int16, options int, errno int32) {
 	if b.h.ErrorCB == nil {
 		return
 	}
 	if (b.options()|options)&OptDeferCallbacks != 0 {
+		// The deferred run sets errno to what it is now, as libevent
+		// does, also when the caller left it to whatever is there.
+		if errno < 0 && env.Errno != nil {
+			errno = env.Errno()
+		}
 		b.h.EventcbPending |= what
 		b.h.ErrnoPending = errno
 		b.scheduleDeferred()

@@ -160,6 +160,8 @@ type Env struct {
 	// CallEvent calls void (*fn)(struct bufferevent *, short, void *) with
 	// errno set to errno first (errno < 0: leave errno alone).
 	CallEvent func(fn, bev unsafe.Pointer, what int16, arg unsafe.Pointer, errno int32)
+	// Errno reads the calling thread's errno (nil: unknown, left alone).
+	Errno func() int32
 	// CallFilter calls a bufferevent_filter_cb; CallFree calls a filter
 	// context's void (*)(void *) destructor.
 	CallFilter func(fn unsafe.Pointer, src, dst Buf, limit, mode int, ctx unsafe.Pointer) int
