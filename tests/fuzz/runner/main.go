@@ -81,8 +81,9 @@ var skipRules = map[string]string{
 		"under them (libevent dereferences a NULL chain; goevent panics the same way)",
 	"priority-while-queued": "bufferevent_priority_set while one of its deferred callbacks is " +
 		"queued: libevent changes the queued callback's priority in place and later takes it off " +
-		"the wrong queue, so the loop spins forever (priorities are set right after a pass of the " +
-		"loop, when nothing is queued)",
+		"the wrong queue, so the loop spins forever, and freeing the base after that may too " +
+		"(priorities are set right after a pass of the loop, when nothing is queued; not after a " +
+		"pass the watchdog cut short)",
 	"loop-livelock": "(not skipped, cut short) a nonblocking pass of the loop that never ends " +
 		"because libevent keeps rescheduling a bufferevent's deferred callback (seen with a pair " +
 		"end at its read high watermark under a filter); fuzz_bev's watchdog ends the pass after " +
