@@ -183,10 +183,21 @@ func finalizeCB(_ int32, _ int16, arg unsafe.Pointer) {
 	b.Lock()
 	b.ops().Destruct(b)
 	b.rlimRelease()
+	b.freeParts()
+	b.Unlock()
+	b.freeBlock()
+}
+
+// freeParts frees the buffers and the deferred callback newCommon made.
+func (b *BEV) freeParts() {
 	b.in().Free()
 	b.out().Free()
 	b.def().Free()
-	b.Unlock()
+}
+
+// freeBlock frees the bufferevent's block and, if it made one, its lock;
+// nothing of b may be used afterwards.
+func (b *BEV) freeBlock() {
 	lk, own := b.h.Lock, b.ownLock
 	b.h.Magic = 0
 	live.Add(-1)
@@ -282,16 +293,8 @@ func newCommon(base unsafe.Pointer, kind uint32, options int) *BEV {
 // caller's fd or underlying bufferevent, must not run: libevent's
 // constructors return NULL and leave those alone.
 func (b *BEV) discard() {
-	b.in().Free()
-	b.out().Free()
-	b.def().Free()
-	lk, own := b.h.Lock, b.ownLock
-	b.h.Magic = 0
-	live.Add(-1)
-	env.FreeHeader(unsafe.Pointer(b.h))
-	if own && env.FreeLock != nil {
-		env.FreeLock(lk)
-	}
+	b.freeParts()
+	b.freeBlock()
 }
 
 // ---- callbacks ----------------------------------------------------------
