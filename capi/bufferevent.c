@@ -314,7 +314,8 @@ int bufferevent_flush(struct bufferevent *bev, short iotype,
 void bufferevent_free(struct bufferevent *bev)
 {
 	CHECK_BEV_VOID("bufferevent_free", bev);
-	goev_bufferevent_free(bev);
+	if (!ge_bev_sock_free_in_c(bev))
+		goev_bufferevent_free(bev);
 }
 
 void bufferevent_incref(struct bufferevent *bev)

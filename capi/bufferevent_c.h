@@ -32,11 +32,17 @@ static inline void bev_unlock(const struct bufferevent *bev)
 		ge_lock_release(lk);
 }
 
-/* Drops a reference taken by a C path; the last one starts the free in
- * Go, as DecrefAndUnlock does. */
+/* bufferevent_free.c: a socket bufferevent's free, last reference and
+ * finalizer in C (1 done, 0 Go's turn). */
+int ge_bev_sock_free_in_c(struct bufferevent *bev);
+int ge_bev_sock_last_ref_in_c(struct bufferevent *bev);
+void ge_bev_sock_finalize(struct event *ev, void *arg);
+
+/* Drops a reference taken by a C path; the last one starts the free, in C
+ * for a plain socket bufferevent, else in Go, as DecrefAndUnlock does. */
 static inline void bev_decref(struct bufferevent *bev, struct ge_bev_priv *p)
 {
-	if (--p->refcnt == 0)
+	if (--p->refcnt == 0 && !ge_bev_sock_last_ref_in_c(bev))
 		goev_bev_last_ref(bev);
 }
 

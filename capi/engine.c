@@ -112,6 +112,7 @@ void ge_sig_set_target(int fd);
 void ge_sig_discard(uintptr_t saved);
 void ge_bev_sock_readcb(int fd, short what, void *arg);
 void ge_bev_sock_writecb(int fd, short what, void *arg);
+void ge_bev_sock_finalize(struct event *ev, void *arg);
 enum bufferevent_filter_result ge_bev_null_filter(struct evbuffer *src,
     struct evbuffer *dst, ev_ssize_t limit, enum bufferevent_flush_mode mode, void *ctx);
 

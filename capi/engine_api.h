@@ -33,7 +33,7 @@ struct ge_bev_io;
 
 /* Bumped whenever either table or anything they pass changes meaning; the
  * engine refuses to attach to a core library of another generation. */
-#define GE_ENGINE_ABI 1u
+#define GE_ENGINE_ABI 2u
 
 /* The engine's functions: one slot per Go export. */
 struct ge_engine_api {
@@ -58,6 +58,7 @@ struct ge_engine_api {
 	X(int, ge_sig_install, (int sig, uintptr_t *saved), (sig, saved)) \
 	X(int, ge_sig_restore, (int sig, uintptr_t saved), (sig, saved)) \
 	X(void *, ge_current_base_get, (void), ()) \
+	X(int, ge_malloc_many, (const size_t *sizes, void **out, int n), (sizes, out, n)) \
 	/* end */
 #define GE_CORE_VOID_CALLS(X) \
 	X(ge_free, (void *p), (p)) \
@@ -71,6 +72,7 @@ struct ge_engine_api {
 	X(ge_gocb_set_range, (uintptr_t lo, uintptr_t hi), (lo, hi)) \
 	X(ge_filt_hooks_set, (void *read_hook, void *write_hook), \
 	    (read_hook, write_hook)) \
+	X(ge_free_many, (void *const *p, int n), (p, n)) \
 	/* end */
 /* C functions whose addresses the engine stores (event callbacks, buffer
  * hooks, filters); the C paths recognise them by address. */
@@ -78,6 +80,7 @@ struct ge_engine_api {
 	X(ge_bev_sock_readcb) \
 	X(ge_bev_sock_writecb) \
 	X(ge_bev_deferred_run) \
+	X(ge_bev_sock_finalize) \
 	X(ge_bev_out_added) \
 	X(ge_bev_in_wm_changed) \
 	X(ge_bev_pair_out_added) \

@@ -82,6 +82,7 @@
 	X(void, goev_bev_read_failed, (void* bev, int n, int err)) \
 	X(void, goev_bev_write_failed, (void* bev, int64_t n, int32_t err)) \
 	X(void, goev_bev_last_ref, (void* bev)) \
+	X(void, goev_bev_finalize, (void* bev)) \
 	X(void, goev_bev_out_drain, (void* bev, int64_t n)) \
 	X(void, goev_bev_call_layer, (void* bev, void* fn, void* arg)) \
 	X(void, goev_bev_filter_after_read, (void* bev)) \
@@ -219,6 +220,7 @@
 #define goev_bev_read_failed (ge_eng.goev_bev_read_failed_fn)
 #define goev_bev_write_failed (ge_eng.goev_bev_write_failed_fn)
 #define goev_bev_last_ref (ge_eng.goev_bev_last_ref_fn)
+#define goev_bev_finalize (ge_eng.goev_bev_finalize_fn)
 #define goev_bev_out_drain (ge_eng.goev_bev_out_drain_fn)
 #define goev_bev_call_layer (ge_eng.goev_bev_call_layer_fn)
 #define goev_bev_filter_after_read (ge_eng.goev_bev_filter_after_read_fn)

@@ -177,6 +177,20 @@ int ge_add_io_in_c(struct ge_base *b, struct event *ev, const struct timeval *tv
 	return 2;
 }
 
+/* Whether ge_del_in_c can delete ev (not finalizing) without leaving any
+ * of it to Go: the checks it makes before changing anything. */
+int ge_del_ok_in_c(const struct ge_base *b, const struct event *ev)
+{
+	uint16_t fl = ev->ev_evcallback.evcb_flags;
+	if ((fl & EVLIST_INSERTED) && !io_slot(b, ev))
+		return 0;
+	if ((ev->ev_events & EV_SIGNAL) || (fl & EVLIST_ACTIVE_LATER))
+		return 0;
+	if ((fl & EVLIST_TIMEOUT) && is_common(&ev->ev_timeout))
+		return 0;
+	return 1;
+}
+
 /* event_del when nothing but the timer and the active queue are left to
  * undo (core/loop delLocked). Returns 1 if done, 0 if Go must do it. */
 int ge_del_in_c(struct ge_base *b, struct event *ev)
@@ -185,15 +199,9 @@ int ge_del_in_c(struct ge_base *b, struct event *ev)
 	uint16_t fl = cb->evcb_flags;
 	if (fl & EVLIST_FINALIZING)
 		return 1; /* libevent ignores it */
-	struct ge_io *e = NULL;
-	if (fl & EVLIST_INSERTED) {
-		if (!(e = io_slot(b, ev)))
-			return 0;
-	}
-	if ((ev->ev_events & EV_SIGNAL) || (fl & EVLIST_ACTIVE_LATER))
+	if (!ge_del_ok_in_c(b, ev))
 		return 0;
-	if ((fl & EVLIST_TIMEOUT) && is_common(&ev->ev_timeout))
-		return 0;
+	struct ge_io *e = (fl & EVLIST_INSERTED) ? io_slot(b, ev) : NULL;
 	if (fl & EVLIST_TIMEOUT) {
 		count_dec(b, fl);
 		cb->evcb_flags &= ~EVLIST_TIMEOUT;

@@ -41,9 +41,10 @@ struct ge_chain {
 /* Any flag set means the chain is not plain allocator-owned memory. */
 #define GE_CHAIN_SPECIAL     0x00ffu
 
-/* The head of an evbuffer: what a `struct evbuffer *` points to. Only the
- * fields up to `callbacks` are read by C; the Go core owns everything
- * after. */
+/* The head of an evbuffer: what a `struct evbuffer *` points to. The fast
+ * paths read the fields up to `callbacks`; the Go core owns everything
+ * after (struct ge_evbuffer_priv), which C only reads to free a
+ * bufferevent's buffers (bufferevent_free.c). */
 struct ge_evbuffer {
 	struct ge_chain *first;            /* 0 */
 	struct ge_chain *last;             /* 8 */
@@ -127,6 +128,35 @@ struct ge_bev_priv {
 	int32_t errno_pending;    /* 476 */
 };
 #define GE_BEV_MAGIC 0x67656265u
+#define GE_BEV_KIND_SOCKET 1u
+
+/* The rest of a bufferevent's block, after the private area (at 480):
+ * core/bufferevent's BEV. C reads and sets these only to free a socket
+ * bufferevent (bufferevent_free.c); the Go layout test pins them. */
+#define GE_BEV_HEADER_SIZE 480
+struct ge_bev_go {
+	void *h;                    /* 480: the header itself */
+	uint8_t connection_refused; /* 488 */
+	uint8_t own_lock;           /* 489 */
+	uint8_t finalizing;         /* 490 */
+	uint8_t pad_;
+	int32_t dns_error;          /* 492 */
+	void *deferred;             /* 496: the deferred callback's block */
+	void *wm_watch;             /* 504 */
+	uint64_t kind_state[7];     /* 512 */
+	void *rlim;                 /* 568: rate-limit state or NULL */
+};
+
+/* core/evbuffer's private fields after struct ge_evbuffer (at 104). */
+struct ge_evbuffer_priv {
+	uint32_t state;     /* 104: GE_EVB_ST_* */
+	int32_t refcnt;     /* 108 */
+	uintptr_t cb_queue; /* 112 */
+	uintptr_t parent;   /* 120 */
+	void *deferred;     /* 128: its deferred callback, or NULL */
+};
+#define GE_EVB_PRIV_OFFSET 104
+#define GE_EVB_ST_OWN_LOCK 0x10u
 #define GE_BEVF_SOCK_C      0x1u /* socket kind, C handlers installed */
 #define GE_BEVF_CONNECTING  0x2u
 #define GE_BEVF_RATELIMITED 0x4u

@@ -130,6 +130,8 @@ void *ge_malloc(size_t n);
 void *ge_calloc(size_t count, size_t size);
 void *ge_realloc(void *p, size_t n);
 void ge_free(void *p);
+int ge_malloc_many(const size_t *sizes, void **out, int n);
+void ge_free_many(void *const *p, int n);
 char *ge_strdup(const char *s);
 
 /* ---- locks: evthread callbacks (pthreads or the user's) ----------------- */

@@ -133,6 +133,8 @@ extern struct event_base *ge_current_base;
 #define GE_CLOSURE_EVENT_SIGNAL 1
 #define GE_CLOSURE_EVENT_PERSIST 2
 #define GE_CLOSURE_CB_SELF 3
+#define GE_CLOSURE_EVENT_FINALIZE 5
+#define GE_CLOSURE_EVENT_FINALIZE_FREE 6
 #define GE_LIST_QUEUED (EVLIST_TIMEOUT | EVLIST_INSERTED | EVLIST_ACTIVE | \
 	EVLIST_ACTIVE_LATER | EVLIST_FINALIZING)
 #define GE_DEL_NOBLOCK 0
@@ -397,6 +399,8 @@ static inline void c_unlock(struct ge_base *b)
 int ge_add_io_in_c(struct ge_base *b, struct event *ev, const struct timeval *tv);
 /* event_del: 1 done, 0 Go's turn, -1 failed (errno set). */
 int ge_del_in_c(struct ge_base *b, struct event *ev);
+/* Whether ge_del_in_c would do it all (for an event not finalizing). */
+int ge_del_ok_in_c(const struct ge_base *b, const struct event *ev);
 /* Activates the n fds epoll_wait reported; 0 if Go must. */
 int ge_io_ready_in_c(struct ge_base *b, int n);
 

@@ -78,6 +78,27 @@ void ge_free(void *p)
 		free(p);
 }
 
+/* Several blocks in one call, for the engine (core/mem's batches: one
+ * crossing from Go for an object made of several blocks). All or none:
+ * on a failure the blocks already had are given back and -1 returned. */
+int ge_malloc_many(const size_t *sizes, void **out, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!(out[i] = ge_malloc(sizes[i]))) {
+			while (i-- > 0)
+				ge_free(out[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void ge_free_many(void *const *p, int n)
+{
+	for (int i = 0; i < n; i++)
+		ge_free(p[i]);
+}
+
 char *ge_strdup(const char *s)
 {
 	size_t n = strlen(s) + 1;

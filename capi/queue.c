@@ -77,6 +77,10 @@ static inline int runs_in_c(const struct event_callback *cb)
 	if (!(fl & EVLIST_INIT))
 		return 0;
 	switch (cb->evcb_closure) {
+	case GE_CLOSURE_EVENT_FINALIZE:
+	case GE_CLOSURE_EVENT_FINALIZE_FREE:
+		/* A finalizer in C (event_finalize's, a socket bufferevent's). */
+		return fn != 0;
 	case GE_CLOSURE_EVENT:
 		/* A non-persistent event is deleted before it runs; with
 		 * nothing but the active queue to leave, that is a removal. */
@@ -114,11 +118,21 @@ int ge_run_queue(void *base, int pri, int max_to_process)
 				count++;
 			b->current = cb;
 			b->current_waiters = 0;
+			int closure = cb->evcb_closure;
+			if (closure == GE_CLOSURE_EVENT_FINALIZE ||
+			    closure == GE_CLOSURE_EVENT_FINALIZE_FREE)
+				b->current = NULL; /* nothing waits for a finalizer */
 			base_unlock(b);
-			if (cb->evcb_closure == GE_CLOSURE_CB_SELF)
+			if (closure == GE_CLOSURE_CB_SELF) {
 				cb->evcb_cb_union.evcb_selfcb(cb, cb->evcb_arg);
-			else
+			} else if (closure == GE_CLOSURE_EVENT_FINALIZE) {
+				cb->evcb_cb_union.evcb_evfinalize(ev, cb->evcb_arg);
+			} else if (closure == GE_CLOSURE_EVENT_FINALIZE_FREE) {
+				cb->evcb_cb_union.evcb_evfinalize(ev, cb->evcb_arg);
+				ge_free(ev);
+			} else {
 				cb->evcb_cb_union.evcb_callback(ev->ev_fd, ev->ev_res, cb->evcb_arg);
+			}
 			base_lock(b);
 			b->current = NULL;
 			/* Threads whose event_del waits for this callback. */

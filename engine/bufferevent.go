@@ -26,7 +26,14 @@ import (
 // EVTHREAD_LOCKTYPE_RECURSIVE: bufferevent locks are recursive.
 const lockRecursive = 1
 
+// Addresses of the C library's buffer hooks, looked up once per engine
+// copy (each lookup is a call into C).
+var addrBevOutAdded, addrBevInWMChanged, addrBevPairOutAdded unsafe.Pointer
+
 func setupBufferevents() {
+	addrBevOutAdded = C.ge_bev_out_added_addr()
+	addrBevInWMChanged = C.ge_bev_in_wm_changed_addr()
+	addrBevPairOutAdded = C.ge_bev_pair_out_added_addr()
 	bufferevent.Setup(&bufferevent.Env{
 		Loop:          loopAdapter{},
 		NewBuf:        newEvBuf,
@@ -36,6 +43,13 @@ func setupBufferevents() {
 		CallFree:      callFree,
 		AllocHeader:   mem.Alloc,
 		FreeHeader:    mem.Free,
+		BufSize:       evbuffer.Size,
+		NewBufAt:      func(p unsafe.Pointer) bufferevent.Buf { return evBuf{evbuffer.NewAt(p)} },
+		DeferredSize:  loop.DeferredSize,
+		WatchSize:     evbuffer.CBEntrySize,
+		NewDeferredAt: func(p unsafe.Pointer, pri int, kind uint32, arg unsafe.Pointer) unsafe.Pointer {
+			return unsafe.Pointer(loop.NewDeferredAt(p, uint8(pri), loop.DeferredKind(kind), arg))
+		},
 		CallData: func(fn, bev, arg unsafe.Pointer) {
 			C.ge_bev_call_data(C.uintptr_t(uintptr(fn)), C.uintptr_t(uintptr(bev)), C.uintptr_t(uintptr(arg)))
 		},
@@ -43,15 +57,16 @@ func setupBufferevents() {
 			C.ge_bev_call_event(C.uintptr_t(uintptr(fn)), C.uintptr_t(uintptr(bev)), C.short(what),
 				C.uintptr_t(uintptr(arg)), C.int(e))
 		},
-		Errno:       func() int32 { return int32(C.ge_errno_get()) },
-		Lock:        func(l unsafe.Pointer) { C.ge_lock_acquire(l) },
-		Unlock:      func(l unsafe.Pointer) { C.ge_lock_release(l) },
-		AllocLock:   func() unsafe.Pointer { return C.ge_lock_alloc(lockRecursive) },
-		FreeLock:    func(l unsafe.Pointer) { C.ge_lock_free(l, lockRecursive) },
-		Warn:        logWarn,
-		SockReadFn:  C.ge_bev_sock_readcb_addr(),
-		SockWriteFn: C.ge_bev_sock_writecb_addr(),
-		DeferredFn:  C.ge_bev_deferred_run_addr(),
+		Errno:          func() int32 { return int32(C.ge_errno_get()) },
+		Lock:           func(l unsafe.Pointer) { C.ge_lock_acquire(l) },
+		Unlock:         func(l unsafe.Pointer) { C.ge_lock_release(l) },
+		AllocLock:      func() unsafe.Pointer { return C.ge_lock_alloc(lockRecursive) },
+		FreeLock:       func(l unsafe.Pointer) { C.ge_lock_free(l, lockRecursive) },
+		Warn:           logWarn,
+		SockReadFn:     C.ge_bev_sock_readcb_addr(),
+		SockWriteFn:    C.ge_bev_sock_writecb_addr(),
+		DeferredFn:     C.ge_bev_deferred_run_addr(),
+		SockFinalizeFn: C.ge_bev_sock_finalize_addr(),
 	})
 	// A buffer's queued deferred callback run keeps its bufferevent alive,
 	// as in libevent.
@@ -200,12 +215,14 @@ func (d deferredAdapter) SetCallback(fn, arg unsafe.Pointer) {
 	}
 }
 func (d deferredAdapter) Free() { d.d.Free() }
+func (d deferredAdapter) FreeInto(batch mem.Batch) mem.Batch {
+	d.d.FreeInto(&batch)
+	return batch
+}
 
-func (loopAdapter) Finalize(ev *loop.Event, also []*loop.Event, fn, arg unsafe.Pointer) {
-	for _, e := range also {
-		if e.Base != nil {
-			_ = loop.FinalizeAlso(e)
-		}
+func (loopAdapter) Finalize(ev, also *loop.Event, fn, arg unsafe.Pointer) {
+	if also != nil && also.Base != nil {
+		_ = loop.FinalizeAlso(also)
 	}
 	_ = loop.Finalize(ev, fn, false)
 }
@@ -258,6 +275,10 @@ func (e evBuf) Watch(kind bufferevent.WatchKind, arg unsafe.Pointer, noDefer boo
 	return unsafe.Pointer(ent)
 }
 
+func (e evBuf) WatchAt(p unsafe.Pointer, kind bufferevent.WatchKind, arg unsafe.Pointer) unsafe.Pointer {
+	return unsafe.Pointer(e.b.AddGoCallbackAt(p, evbuffer.GoCallbackKind(kind), arg))
+}
+
 func (e evBuf) SetWatchEnabled(w unsafe.Pointer, on bool) {
 	ent := evbuffer.CBEntryFromPointer(w)
 	if on {
@@ -273,25 +294,32 @@ func (e evBuf) SetWatchEnabled(w unsafe.Pointer, on bool) {
 // add while ev is not inserted: ge_bev_out_added does the watcher's work.
 func (e evBuf) IdleWhileInserted(w unsafe.Pointer, ev *loop.Event, owner unsafe.Pointer) {
 	e.b.SetIdleWhileInserted(evbuffer.CBEntryFromPointer(w), unsafe.Pointer(&ev.Cb.Flags),
-		C.ge_bev_out_added_addr(), owner)
+		addrBevOutAdded, owner)
 }
 
 // WMWatch lets the C fast paths change a bufferevent's input and apply the
 // read high watermark themselves (ge_bev_in_wm_changed).
 func (e evBuf) WMWatch(w unsafe.Pointer, owner unsafe.Pointer) {
-	e.b.SetIdleWhileInserted(evbuffer.CBEntryFromPointer(w), nil, C.ge_bev_in_wm_changed_addr(), owner)
+	e.b.SetIdleWhileInserted(evbuffer.CBEntryFromPointer(w), nil, addrBevInWMChanged, owner)
 }
 
 // PairWatch lets the C fast paths add to a pair end's output and move the
 // data to the partner themselves (ge_bev_pair_out_added).
 func (e evBuf) PairWatch(w unsafe.Pointer, owner unsafe.Pointer) {
-	e.b.SetIdleWhileInserted(evbuffer.CBEntryFromPointer(w), nil, C.ge_bev_pair_out_added_addr(), owner)
+	e.b.SetIdleWhileInserted(evbuffer.CBEntryFromPointer(w), nil, addrBevPairOutAdded, owner)
 }
 
 func (e evBuf) SetDrainsToFd()                    { e.b.SetFlags(uint64(evbuffer.FlagDrainsToFD)) }
 func (e evBuf) EnableLocking(lock unsafe.Pointer) { e.b.EnableLocking(lock, false) }
 func (e evBuf) SetParent(h uintptr)               { e.b.SetParent(h) }
 func (e evBuf) Free()                             { e.b.Free() }
+
+// FreeInto is Free through batch; a buffer of a bufferevent never owns its
+// lock (the bufferevent does), so there is none to free here.
+func (e evBuf) FreeInto(batch mem.Batch) mem.Batch {
+	e.b.FreeInto(&batch)
+	return batch
+}
 
 // ---- exports --------------------------------------------------------------
 

@@ -93,6 +93,14 @@ func goev_bev_last_ref(bev unsafe.Pointer) {
 	}
 }
 
+// goev_bev_finalize is core/bufferevent's finalizer for a socket
+// bufferevent that capi's C finalizer (ge_bev_sock_finalize) leaves to Go.
+//
+//export goev_bev_finalize
+func goev_bev_finalize(bev unsafe.Pointer) {
+	bufferevent.Finalize(bev)
+}
+
 //export goev_bev_out_drain
 func goev_bev_out_drain(bev unsafe.Pointer, n C.int64_t) {
 	// The bytes were sent but the chains they leave are not plain:

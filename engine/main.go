@@ -26,6 +26,10 @@ package main
 #cgo CFLAGS: -I${SRCDIR}/../include -I${SRCDIR}/../capi -std=gnu99 -O2 -Wall -Wextra
 #cgo CFLAGS: -Werror=incompatible-pointer-types
 #cgo LDFLAGS: -lpthread
+#cgo noescape ge_malloc_many
+#cgo nocallback ge_malloc_many
+#cgo noescape ge_free_many
+#cgo nocallback ge_free_many
 #include "engine.h"
 */
 import "C"
@@ -55,6 +59,18 @@ func goev_engine_start() {
 	mem.SetAllocator(
 		func(n uintptr) unsafe.Pointer { return C.ge_malloc(C.size_t(n)) },
 		func(p unsafe.Pointer) { C.ge_free(p) },
+	)
+	// Objects of several blocks are made and freed with one crossing;
+	// the arrays stay on this goroutine's stack: noescape and nocallback
+	// above (both are needed for that) hold, since these functions call
+	// only the allocator and, when it fails, the log callback, which
+	// libevent forbids to call back into the library.
+	mem.SetBatchAllocator(
+		func(n int, sizes [mem.BatchMax]uintptr) (out [mem.BatchMax]unsafe.Pointer, ok bool) {
+			ok = C.ge_malloc_many((*C.size_t)(unsafe.Pointer(&sizes[0])), &out[0], C.int(n)) == 0
+			return out, ok
+		},
+		func(n int, ps [mem.BatchMax]unsafe.Pointer) { C.ge_free_many(&ps[0], C.int(n)) },
 	)
 	// The Go callback slots events name are in the C library, which every
 	// copy of the engine in this process shares; the setup functions below

@@ -65,6 +65,27 @@ func TestHeaderLayout(t *testing.T) {
 	if OffLock != PublicSize {
 		t.Errorf("private area must start right after the public struct")
 	}
+	// struct ge_bev_go in capi/goevent.h: BEV right after the header, at
+	// GE_BEV_HEADER_SIZE, with the fields C's free path uses.
+	var b BEV
+	bev := []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"GE_BEV_HEADER_SIZE", HeaderSize, 480},
+		{"h", HeaderSize + unsafe.Offsetof(b.h), 480},
+		{"own_lock", HeaderSize + unsafe.Offsetof(b.ownLock), 489},
+		{"finalizing", HeaderSize + unsafe.Offsetof(b.finalizing), 490},
+		{"deferred", HeaderSize + unsafe.Offsetof(b.deferred), 496},
+		{"wm_watch", HeaderSize + unsafe.Offsetof(b.wmWatch), 504},
+		{"rlim", HeaderSize + unsafe.Offsetof(b.rlim), 568},
+		{"GE_BEV_KIND_SOCKET", uintptr(kindSocket), 1},
+	}
+	for _, c := range bev {
+		if c.got != c.want {
+			t.Errorf("ge_bev_go.%s is %d, goevent.h says %d", c.name, c.got, c.want)
+		}
+	}
 }
 
 func socketpair(t *testing.T) [2]int {

@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"goevent/core/loop"
+	"goevent/core/mem"
 )
 
 // Ops is the kind-specific half of a bufferevent (libevent's struct
@@ -80,6 +81,19 @@ func (b *BEV) ops() Ops {
 		return pairOps{}
 	default:
 		return filterOps{}
+	}
+}
+
+// ctrl is the kind's Ctrl called on its concrete type, so that d may stay
+// on the caller's stack (through the interface it would escape).
+func (b *BEV) ctrl(op int, d *CtrlData) int {
+	switch b.h.Kind {
+	case kindSocket:
+		return socketOps{}.Ctrl(b, op, d)
+	case kindPair:
+		return pairOps{}.Ctrl(b, op, d)
+	default:
+		return filterOps{}.Ctrl(b, op, d)
 	}
 }
 
@@ -169,9 +183,17 @@ func (b *BEV) lastRefAndUnlock() {
 		finalizeCB(-1, loop.EvFinalize, unsafe.Pointer(b.h))
 		return
 	}
-	env.Loop.Finalize(&b.h.EvRead, []*loop.Event{&b.h.EvWrite}, fnFinalize, unsafe.Pointer(b.h))
+	fn := fnFinalize
+	if b.h.Kind == kindSocket && env.SockFinalizeFn != nil {
+		fn = env.SockFinalizeFn
+	}
+	env.Loop.Finalize(&b.h.EvRead, &b.h.EvWrite, fn, unsafe.Pointer(b.h))
 	b.Unlock()
 }
+
+// Finalize is the finalizer for a bufferevent whose Env.SockFinalizeFn
+// hands it back (whatever that C finalizer does not do itself).
+func Finalize(h unsafe.Pointer) { finalizeCB(-1, loop.EvFinalize, h) }
 
 // finalizeCB is the loop's finalizer: the bufferevent is gone from every
 // queue, so its resources can go.
@@ -180,28 +202,32 @@ func finalizeCB(_ int32, _ int16, arg unsafe.Pointer) {
 	if b == nil {
 		return
 	}
+	var batch mem.Batch
 	b.Lock()
 	b.ops().Destruct(b)
 	b.rlimRelease()
-	b.freeParts()
+	b.freeParts(&batch)
 	b.Unlock()
-	b.freeBlock()
+	b.freeBlock(&batch)
 }
 
-// freeParts frees the buffers and the deferred callback newCommon made.
-func (b *BEV) freeParts() {
-	b.in().Free()
-	b.out().Free()
-	b.def().Free()
+// freeParts frees the buffers and the deferred callback newCommon made,
+// through batch (one call of the allocator for all of a bufferevent's
+// blocks, see mem.Batch).
+func (b *BEV) freeParts(batch *mem.Batch) {
+	*batch = b.in().FreeInto(*batch)
+	*batch = b.out().FreeInto(*batch)
+	*batch = b.def().FreeInto(*batch)
 }
 
-// freeBlock frees the bufferevent's block and, if it made one, its lock;
-// nothing of b may be used afterwards.
-func (b *BEV) freeBlock() {
+// freeBlock frees the bufferevent's block and, if it made one, its lock,
+// and flushes batch; nothing of b may be used afterwards.
+func (b *BEV) freeBlock(batch *mem.Batch) {
 	lk, own := b.h.Lock, b.ownLock
 	b.h.Magic = 0
 	live.Add(-1)
-	env.FreeHeader(unsafe.Pointer(b.h))
+	batch.Add(unsafe.Pointer(b.h))
+	batch.Flush()
 	if own && env.FreeLock != nil {
 		env.FreeLock(lk)
 	}
@@ -215,32 +241,34 @@ var bevSize = HeaderSize + unsafe.Sizeof(BEV{})
 // newCommon is bufferevent_init_common_: buffers, references, options,
 // lock and the deferred callback. The caller assigns ev_read/ev_write.
 func newCommon(base unsafe.Pointer, kind uint32, options int) *BEV {
+	b, _ := newCommonWatch(base, kind, options, false)
+	return b
+}
+
+// newCommonWatch is newCommon that, with watch, also hands back memory for
+// one buffer watcher (Env.WatchSize bytes, allocated with the rest; nil
+// when the Env cannot place watchers: then Buf.Watch allocates its own).
+// The caller must register it (WatchAtBuf) or the bufferevent would leak
+// it.
+func newCommonWatch(base unsafe.Pointer, kind uint32, options int, watch bool) (*BEV, unsafe.Pointer) {
 	if options&(OptDeferCallbacks|OptUnlockCallbacks) == OptUnlockCallbacks {
 		warn("UNLOCK_CALLBACKS requires DEFER_CALLBACKS")
-		return nil
+		return nil, nil
 	}
-	p := env.AllocHeader(bevSize)
+	pri := env.Loop.NPriorities(base) / 2
+	p, in, out, def, spare := allocParts(pri, watch)
 	if p == nil {
-		return nil
+		return nil, nil
 	}
+	live.Add(1)
 	clear(unsafe.Slice((*byte)(p), bevSize))
 	h := (*Header)(p)
 	b := (*BEV)(unsafe.Add(p, HeaderSize))
 	b.h = h
+	b.deferred = def
 	h.Kind = kind
 	h.Refcnt = 1
 	h.MaxRead, h.MaxWrite = maxSingleReadDefault, maxSingleWriteDefault
-	in, out := env.NewBuf(), env.NewBuf()
-	if in == nil || out == nil {
-		if in != nil {
-			in.Free()
-		}
-		if out != nil {
-			out.Free()
-		}
-		env.FreeHeader(p)
-		return nil
-	}
 	h.Input = in.Pointer()
 	h.Output = out.Pointer()
 	h.EvBase = base
@@ -256,25 +284,16 @@ func newCommon(base unsafe.Pointer, kind uint32, options int) *BEV {
 			lk = env.AllocLock()
 		}
 		if lk == nil {
-			in.Free()
-			out.Free()
-			env.FreeHeader(p)
-			return nil
+			if spare != nil {
+				mem.Free(spare)
+			}
+			b.discard()
+			return nil, nil
 		}
 		h.Lock = lk
 		b.ownLock = true
 		in.EnableLocking(lk)
 		out.EnableLocking(lk)
-	}
-	b.deferred = env.Loop.NewDeferred(env.Loop.NPriorities(base)/2, deferredKind, p)
-	if b.deferred == nil {
-		in.Free()
-		out.Free()
-		if b.ownLock && env.FreeLock != nil {
-			env.FreeLock(h.Lock)
-		}
-		env.FreeHeader(p)
-		return nil
 	}
 	if env.DeferredFn != nil {
 		b.def().SetCallback(env.DeferredFn, p)
@@ -283,8 +302,48 @@ func newCommon(base unsafe.Pointer, kind uint32, options int) *BEV {
 	in.SetParent(uintptr(p))
 	out.SetParent(uintptr(p))
 	h.Magic = bevMagic
-	live.Add(1)
-	return b
+	return b, spare
+}
+
+// allocParts allocates a bufferevent's block, its two buffers and its
+// deferred callback (priority pri), and with watch room for one buffer
+// watcher when the Env can place one (spare): all of them or none (p nil).
+// With the Env's in-place constructors the blocks come from one call of
+// the allocator (one crossing into C instead of one per block, see
+// mem.AllocMany).
+func allocParts(pri int, watch bool) (p unsafe.Pointer, in, out Buf, def, spare unsafe.Pointer) {
+	if env.NewBufAt != nil && env.NewDeferredAt != nil {
+		var blocks [mem.BatchMax]unsafe.Pointer
+		var ok bool
+		if watch && env.WatchSize != 0 {
+			blocks, ok = mem.AllocMany(bevSize, env.BufSize, env.BufSize, env.DeferredSize, env.WatchSize)
+		} else {
+			blocks, ok = mem.AllocMany(bevSize, env.BufSize, env.BufSize, env.DeferredSize)
+		}
+		if !ok {
+			return nil, nil, nil, nil, nil
+		}
+		return blocks[0], env.NewBufAt(blocks[1]), env.NewBufAt(blocks[2]),
+			env.NewDeferredAt(blocks[3], pri, deferredKind, blocks[0]), blocks[4]
+	}
+	if p = env.AllocHeader(bevSize); p == nil {
+		return nil, nil, nil, nil, nil
+	}
+	in, out = env.NewBuf(), env.NewBuf()
+	if in != nil && out != nil {
+		def = env.Loop.NewDeferred(pri, deferredKind, p)
+	}
+	if def == nil {
+		if in != nil {
+			in.Free()
+		}
+		if out != nil {
+			out.Free()
+		}
+		env.FreeHeader(p)
+		return nil, nil, nil, nil, nil
+	}
+	return p, in, out, def, nil
 }
 
 // discard undoes newCommon for a bufferevent whose construction failed
@@ -293,8 +352,9 @@ func newCommon(base unsafe.Pointer, kind uint32, options int) *BEV {
 // caller's fd or underlying bufferevent, must not run: libevent's
 // constructors return NULL and leave those alone.
 func (b *BEV) discard() {
-	b.freeParts()
-	b.freeBlock()
+	var batch mem.Batch
+	b.freeParts(&batch)
+	b.freeBlock(&batch)
 }
 
 // ---- callbacks ----------------------------------------------------------
@@ -725,7 +785,7 @@ func (b *BEV) Free() {
 	b.Lock()
 	b.h.ReadCB, b.h.WriteCB, b.h.ErrorCB, b.h.CBArg = nil, nil, nil, nil
 	var d CtrlData
-	b.ops().Ctrl(b, CtrlCancelAll, &d)
+	b.ctrl(CtrlCancelAll, &d)
 	b.DecrefAndUnlock()
 }
 
@@ -757,7 +817,7 @@ func (b *BEV) Flush(iotype int16, mode int) int {
 func (b *BEV) SetFd(fd int) int {
 	b.Lock()
 	d := CtrlData{Fd: fd}
-	r := b.ops().Ctrl(b, CtrlSetFD, &d)
+	r := b.ctrl(CtrlSetFD, &d)
 	b.Unlock()
 	return r
 }
@@ -766,7 +826,7 @@ func (b *BEV) SetFd(fd int) int {
 func (b *BEV) GetFd() int {
 	b.Lock()
 	d := CtrlData{Fd: -1}
-	r := b.ops().Ctrl(b, CtrlGetFD, &d)
+	r := b.ctrl(CtrlGetFD, &d)
 	b.Unlock()
 	if r < 0 {
 		return -1
@@ -778,7 +838,7 @@ func (b *BEV) GetFd() int {
 func (b *BEV) Underlying() unsafe.Pointer {
 	b.Lock()
 	var d CtrlData
-	r := b.ops().Ctrl(b, CtrlGetUnderlying, &d)
+	r := b.ctrl(CtrlGetUnderlying, &d)
 	b.Unlock()
 	if r < 0 {
 		return nil

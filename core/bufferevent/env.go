@@ -35,6 +35,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goevent/core/loop"
+	"goevent/core/mem"
 )
 
 // Loop is what a bufferevent needs from the event loop. Events and the
@@ -72,11 +73,11 @@ type Loop interface {
 	// Deferred turns it into the interface.
 	NewDeferred(pri int, kind uint32, arg unsafe.Pointer) unsafe.Pointer
 	Deferred(p unsafe.Pointer) Deferred
-	// Finalize deletes ev and the events in also, and runs fn(fd,
+	// Finalize deletes ev and also (when not nil), and runs fn(fd,
 	// EV_FINALIZE, arg) from ev's loop once no callback of theirs can be
 	// running (event_finalize); if the base is freed first, its free runs
 	// fn. ev always has a base.
-	Finalize(ev *loop.Event, also []*loop.Event, fn, arg unsafe.Pointer)
+	Finalize(ev, also *loop.Event, fn, arg unsafe.Pointer)
 }
 
 // Deferred is a deferred callback of the loop.
@@ -87,8 +88,11 @@ type Deferred interface {
 	// Cancel unqueues it if queued.
 	Cancel(base unsafe.Pointer)
 	SetPriority(pri int)
-	// Free releases it; it must not be queued.
+	// Free releases it; it must not be queued. FreeInto releases it
+	// through batch, with its owner's other blocks (the batch travels by
+	// value so that it stays on the caller's stack).
 	Free()
+	FreeInto(batch mem.Batch) mem.Batch
 	// CallbackPtr is its struct event_callback in the loop's queues (nil
 	// for loops that have none); SetCallback makes a C loop that runs the
 	// queue call fn(cb, arg) for it instead of the Go function (the loop
@@ -131,8 +135,18 @@ type Buf interface {
 	// SetParent records the owning bufferevent (its header), which the
 	// buffer keeps alive while a deferred callback run of its is queued.
 	SetParent(bev uintptr)
-	// Free is evbuffer_free.
+	// Free is evbuffer_free; FreeInto frees the buffer's blocks through
+	// batch, with its owner's other blocks (by value, as for Deferred).
 	Free()
+	FreeInto(batch mem.Batch) mem.Batch
+}
+
+// WatchAtBuf is a Buf that can register a watcher in memory its owner
+// allocated (Env.WatchSize bytes from core/mem), which the buffer then
+// owns; the watcher is deferred with the buffer's callbacks (Watch with
+// noDefer false).
+type WatchAtBuf interface {
+	WatchAt(p unsafe.Pointer, kind WatchKind, arg unsafe.Pointer) unsafe.Pointer
 }
 
 // WatchKind names a function registered with Env.RegisterWatch.
@@ -149,10 +163,23 @@ type Env struct {
 	// buffer's pointer (as NewBuf's Buf.Pointer gave it) back into a Buf.
 	NewBuf func() Buf
 	Buf    func(p unsafe.Pointer) Buf
+	// NewBufAt and NewDeferredAt, when both set, make a buffer (BufSize
+	// bytes) and a deferred callback (DeferredSize bytes) in memory the
+	// core allocated from core/mem, so that a bufferevent's blocks come
+	// from one call of the allocator; nil: NewBuf and Loop.NewDeferred.
+	BufSize       uintptr
+	NewBufAt      func(p unsafe.Pointer) Buf
+	DeferredSize  uintptr
+	NewDeferredAt func(p unsafe.Pointer, pri int, kind uint32, arg unsafe.Pointer) unsafe.Pointer
+	// WatchSize, when not 0, is the memory one buffer watcher takes; the
+	// buffers then implement WatchAtBuf.
+	WatchSize uintptr
 	// RegisterWatch makes f usable by Buf.Watch and returns its kind
 	// (called once per function, in the same order every time).
 	RegisterWatch func(f WatchFunc) WatchKind
-	// AllocHeader and FreeHeader manage the off-heap header memory.
+	// AllocHeader and FreeHeader manage the off-heap header memory. The
+	// memory must be core/mem's: a bufferevent's block goes back with its
+	// buffers' blocks in one mem.Batch.
 	AllocHeader func(n uintptr) unsafe.Pointer
 	FreeHeader  func(p unsafe.Pointer)
 	// CallData calls void (*fn)(struct bufferevent *, void *).
@@ -177,6 +204,10 @@ type Env struct {
 	// case without entering Go and call SockReadCB/SockWriteCB for the
 	// rest). Nil: the Go handlers are used directly.
 	SockReadFn, SockWriteFn unsafe.Pointer
+	// SockFinalizeFn, when set, is a C finalizer, void (*)(struct event *,
+	// void *arg), for socket bufferevents: it does what finalizeCB does
+	// for the plain cases and calls Finalize for the rest.
+	SockFinalizeFn unsafe.Pointer
 	// DeferredFn, when set, is a C function that does what runDeferred
 	// does, installed as every bufferevent's deferred callback for the C
 	// loop (see Deferred.SetCallback).

@@ -169,10 +169,12 @@ func (d *fakeDeferred) Free() {
 	mem.Free(d.p)
 }
 
-func (l *fakeLoop) Finalize(ev *loop.Event, also []*loop.Event, fn, arg unsafe.Pointer) {
+func (d *fakeDeferred) FreeInto(b mem.Batch) mem.Batch { d.Free(); return b }
+
+func (l *fakeLoop) Finalize(ev, also *loop.Event, fn, arg unsafe.Pointer) {
 	l.Del(ev)
-	for _, e := range also {
-		l.Del(e)
+	if also != nil {
+		l.Del(also)
 	}
 	f := l.fns[fn]
 	l.finals = append(l.finals, func() { f(ev.Fd, loop.EvFinalize, arg) })
@@ -443,6 +445,8 @@ func (b *fakeBuf) Free() {
 	delete(bufs, b.p)
 	mem.Free(b.p)
 }
+
+func (b *fakeBuf) FreeInto(batch mem.Batch) mem.Batch { b.Free(); return batch }
 
 func fbuf(p unsafe.Pointer) *fakeBuf { return bufs[p] }
 

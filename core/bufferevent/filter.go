@@ -448,7 +448,7 @@ func (filterOps) Ctrl(b *BEV, op int, d *CtrlData) int {
 		d.Ptr = u.Pointer()
 		return 0
 	case CtrlSetFD, CtrlGetFD:
-		return u.ops().Ctrl(u, op, d)
+		return u.ctrl(op, d)
 	}
 	return -1
 }

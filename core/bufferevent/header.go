@@ -195,8 +195,11 @@ func FromPointer(p unsafe.Pointer) *BEV {
 	return (*BEV)(unsafe.Add(p, HeaderSize))
 }
 
-// live counts the bufferevents that exist.
+// live counts the bufferevents this package made and has not finalized.
 var live atomic.Int64
 
-// Live reports how many bufferevents exist (tests use it to prove frees).
+// Live reports how many bufferevents this package made and has not
+// finalized itself (tests use it to prove frees). A socket bufferevent
+// finalized by Env.SockFinalizeFn in C (the C ABI layer's) stays counted:
+// the count is for environments without one, as the unit tests' is.
 func Live() int { return int(live.Load()) }

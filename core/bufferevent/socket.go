@@ -23,7 +23,7 @@ func (socketOps) Kind() string { return "socket" }
 // NewSocket is bufferevent_socket_new. base may be nil (the compat
 // constructor): the events then belong to the current global base.
 func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
-	b := newCommon(base, kindSocket, options)
+	b, spare := newCommonWatch(base, kindSocket, options, true)
 	if b == nil {
 		return nil
 	}
@@ -31,7 +31,11 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	out := b.out()
 	out.SetDrainsToFd()
 	b.sockAssign(base, fd)
-	b.sockPart().outWatch = out.Watch(watchOutSock, unsafe.Pointer(h), false)
+	if wa, ok := out.(WatchAtBuf); ok && spare != nil {
+		b.sockPart().outWatch = wa.WatchAt(spare, watchOutSock, unsafe.Pointer(h))
+	} else {
+		b.sockPart().outWatch = out.Watch(watchOutSock, unsafe.Pointer(h), false)
+	}
 	if b.sockPart().outWatch == nil {
 		b.discard()
 		return nil

@@ -143,10 +143,21 @@ func warn(msg string) {
 
 // New allocates an empty buffer. It returns nil if memory is exhausted.
 func New() *Buffer {
-	p := mem.AllocZeroed(unsafe.Sizeof(Buffer{}))
+	p := mem.Alloc(Size)
 	if p == nil {
 		return nil
 	}
+	return NewAt(p)
+}
+
+// Size is the size of a buffer's head, for owners that allocate it with
+// other blocks (mem.AllocMany) and make the buffer with NewAt.
+const Size = unsafe.Sizeof(Buffer{})
+
+// NewAt makes an empty buffer in p, Size bytes from core/mem (not
+// necessarily zeroed); Free releases p.
+func NewAt(p unsafe.Pointer) *Buffer {
+	clear(unsafe.Slice((*byte)(p), Size))
 	b := (*Buffer)(p)
 	b.refcnt = 1
 	b.lastWithData = &b.first
@@ -198,6 +209,18 @@ func (b *Buffer) decrefAndUnlock() {
 }
 
 func (b *Buffer) decref() bool {
+	var batch mem.Batch
+	own := b.decrefInto(&batch)
+	batch.Flush()
+	return own
+}
+
+// FreeInto is Free for an owner that frees several objects at once: the
+// buffer's head and callback entries go into batch (released when the
+// caller flushes it), its chains are released now.
+func (b *Buffer) FreeInto(batch *mem.Batch) (freeLock bool) { return b.decrefInto(batch) }
+
+func (b *Buffer) decrefInto(batch *mem.Batch) bool {
 	b.refcnt--
 	if b.refcnt > 0 {
 		return false
@@ -205,14 +228,14 @@ func (b *Buffer) decref() bool {
 	freeChains(b.first)
 	for e := b.callbacks; e != nil; {
 		next := e.next
-		e.release()
+		batch.Add(unsafe.Pointer(e))
 		e = next
 	}
 	own := b.state&stOwnLock != 0
 	if b.deferred != nil && FreeDeferred != nil {
 		FreeDeferred(b.deferred)
 	}
-	mem.Free(unsafe.Pointer(b))
+	batch.Add(unsafe.Pointer(b))
 	return own
 }
 

@@ -120,6 +120,22 @@ func (b *Buffer) AddGoCallback(kind GoCallbackKind, arg unsafe.Pointer) *CBEntry
 	if e == nil {
 		return nil
 	}
+	return b.addGoCallback(e, kind, arg)
+}
+
+// CBEntrySize is the size of a callback entry, for owners that allocate
+// it with other blocks (mem.AllocMany) and register it with
+// AddGoCallbackAt.
+const CBEntrySize = unsafe.Sizeof(CBEntry{})
+
+// AddGoCallbackAt is AddGoCallback with the entry made in p, CBEntrySize
+// bytes from core/mem, which the buffer then owns.
+func (b *Buffer) AddGoCallbackAt(p unsafe.Pointer, kind GoCallbackKind, arg unsafe.Pointer) *CBEntry {
+	clear(unsafe.Slice((*byte)(p), CBEntrySize))
+	return b.addGoCallback((*CBEntry)(p), kind, arg)
+}
+
+func (b *Buffer) addGoCallback(e *CBEntry, kind GoCallbackKind, arg unsafe.Pointer) *CBEntry {
 	e.kind = uint32(kind)
 	e.arg = arg
 	e.flags = CBEnabled | cbGo

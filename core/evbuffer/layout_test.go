@@ -52,6 +52,25 @@ func TestLayoutMatchesGoeventH(t *testing.T) {
 	if unsafe.Offsetof(b.state) < 104 {
 		t.Errorf("Go-private fields must follow the C-visible ones (state at %d)", unsafe.Offsetof(b.state))
 	}
+	// struct ge_evbuffer_priv: what capi reads to free a bufferevent's
+	// buffers without Go.
+	priv := []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"state", unsafe.Offsetof(b.state), 104},
+		{"refcnt", unsafe.Offsetof(b.refcnt), 108},
+		{"cb_queue", unsafe.Offsetof(b.cbQueue), 112},
+		{"parent", unsafe.Offsetof(b.parent), 120},
+		{"deferred", unsafe.Offsetof(b.deferred), 128},
+		{"GE_EVB_ST_OWN_LOCK", uintptr(stOwnLock), 0x10},
+		{"CBEntrySize (C frees entries with ge_free)", CBEntrySize, unsafe.Sizeof(CBEntry{})},
+	}
+	for _, f := range priv {
+		if f.got != f.want {
+			t.Errorf("ge_evbuffer_priv.%s is %d, goevent.h says %d", f.name, f.got, f.want)
+		}
+	}
 
 	var info CBInfo
 	var p Ptr

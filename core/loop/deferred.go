@@ -75,10 +75,21 @@ func dropOf(cb *Callback) (*Deferred, func(*Deferred, unsafe.Pointer)) {
 // NewDeferred returns a deferred callback running the function of kind with
 // arg at priority pri, or nil if memory ran out.
 func NewDeferred(pri uint8, kind DeferredKind, arg unsafe.Pointer) *Deferred {
-	d := (*Deferred)(mem.AllocZeroed(unsafe.Sizeof(Deferred{})))
-	if d == nil {
+	p := mem.Alloc(DeferredSize)
+	if p == nil {
 		return nil
 	}
+	return NewDeferredAt(p, pri, kind, arg)
+}
+
+// DeferredSize is the size of a Deferred, for owners that allocate it with
+// other blocks (mem.AllocMany) and make it with NewDeferredAt.
+const DeferredSize = unsafe.Sizeof(Deferred{})
+
+// NewDeferredAt is NewDeferred in p, DeferredSize bytes from core/mem.
+func NewDeferredAt(p unsafe.Pointer, pri uint8, kind DeferredKind, arg unsafe.Pointer) *Deferred {
+	clear(unsafe.Slice((*byte)(p), DeferredSize))
+	d := (*Deferred)(p)
 	d.cb.Pri = pri
 	d.cb.Closure = ClosureCbSelf
 	d.kind = uint32(kind)
@@ -115,6 +126,9 @@ func (d *Deferred) SetPriority(pri uint8) { d.cb.Pri = pri }
 
 // Free releases d; it must not be scheduled.
 func (d *Deferred) Free() { mem.Free(unsafe.Pointer(d)) }
+
+// FreeInto is Free through batch (released when its owner flushes it).
+func (d *Deferred) FreeInto(batch *mem.Batch) { batch.Add(unsafe.Pointer(d)) }
 
 // maxDeferredsQueued bounds how many deferred callbacks one pass of the loop
 // runs; more are put off to the next iteration so that a callback storm
