@@ -115,8 +115,8 @@ static struct ge_base *last_ref_base(struct bufferevent *bev, struct ge_bev_priv
 
 /* lastRefAndUnlock on b (from last_ref_base): socketOps.Unlink does
  * nothing and the deferred callback is not queued; then
- * loop.FinalizeAlso(ev_write) and loop.Finalize(ev_read) with this file's
- * finalizer (a failed epoll_ctl is ignored there too). Unlocks b. */
+ * loop.FinalizeAlso(ev_write) and loop.FinalizeCallback(ev_read) with this
+ * file's finalizer (a failed epoll_ctl is ignored there too). Unlocks b. */
 static void last_ref(struct bufferevent *bev, struct ge_bev_priv *p, struct ge_base *b)
 {
 	bev_go(bev)->finalizing = 1;
@@ -128,10 +128,10 @@ static void last_ref(struct bufferevent *bev, struct ge_bev_priv *p, struct ge_b
 	(void)ge_del_in_c(b, ev);
 	cb->evcb_closure = GE_CLOSURE_EVENT_FINALIZE;
 	cb->evcb_cb_union.evcb_evfinalize = ge_bev_sock_finalize;
-	/* activeLocked(ev, EV_FINALIZE): the event is on no queue now. */
+	/* As loop.FinalizeCallback (libevent's event_callback_activate_nolock_):
+	 * queued without ending the pass over a lower-priority queue. The
+	 * event is on no queue now. */
 	ev->ev_res = EV_FINALIZE;
-	if ((int64_t)cb->evcb_pri < b->running_priority)
-		b->got_continue = 1;
 	queue_insert_active(b, cb);
 	cb->evcb_flags |= EVLIST_FINALIZING;
 	c_unlock(b);

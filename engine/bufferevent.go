@@ -224,7 +224,7 @@ func (loopAdapter) Finalize(ev, also *loop.Event, fn, arg unsafe.Pointer) {
 	if also != nil && also.Base != nil {
 		_ = loop.FinalizeAlso(also)
 	}
-	_ = loop.Finalize(ev, fn, false)
+	_ = loop.FinalizeCallback(ev, fn)
 }
 
 // ---- core/evbuffer behind bufferevent.Buf ---------------------------------

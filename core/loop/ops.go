@@ -424,6 +424,29 @@ func Finalize(ev *Event, fn unsafe.Pointer, free bool) error {
 	return nil
 }
 
+// FinalizeCallback is Finalize as libevent's event_callback_finalize_nolock_
+// does it for a bufferevent's last reference (not event_finalize): the
+// finalizer is queued as event_callback_activate_nolock_ queues, which,
+// unlike event_active, does not make a pass leave the lower-priority queue
+// it is running, so the callbacks already queued there still run before
+// the finalizer (a socket's pending write, say, before the filter above it
+// is unlinked).
+func FinalizeCallback(ev *Event, fn unsafe.Pointer) error {
+	b, err := baseOf(ev)
+	if err != nil {
+		return err
+	}
+	b.lock()
+	_, _ = b.delLocked(ev, DelNoBlock)
+	ev.Cb.Closure = ClosureEventFinalize
+	ev.Cb.Fn = fn
+	ev.Res = EvFinalize
+	b.activateCallbackLocked(ev.callback())
+	ev.Cb.Flags |= ListFinalizing
+	b.unlock()
+	return nil
+}
+
 // FinalizeAlso is what libevent's event_callback_finalize_many_ does to the
 // other events of a group whose finalizer is ev's (Finalize): each is
 // deleted and marked finalizing, so that nothing adds it again (a

@@ -13,7 +13,9 @@
  * the read handler), extra references (bufferevent_incref), data left in
  * both buffers, buffers with the program's own callbacks, a deferred
  * callback still queued, timeouts, and many bufferevents freed in one go
- * (descriptor numbers reused as libevent reuses them).
+ * (descriptor numbers reused as libevent reuses them), and the place of
+ * the finalizer in the loop's queues (queued without ending the pass over
+ * a lower-priority queue, as libevent queues it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +76,26 @@ static void buf_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info, vo
 	(void)buf;
 	printf("  buffer cb %s: orig %zu +%zu -%zu\n", (const char *)arg, info->orig_size,
 	    info->n_added, info->n_deleted);
+}
+
+static void ctx_free(void *ctx)
+{
+	printf("  filter context %s freed\n", (const char *)ctx);
+}
+
+static void free_filter_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	printf("  A frees the filter\n");
+	bufferevent_free(arg);
+}
+
+static void note_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	printf("  %s runs\n", (const char *)arg);
 }
 
 static void pass(struct event_base *base)
@@ -195,6 +217,26 @@ int main(void)
 	event_base_free(base2);
 	printf("  after: fd open %d\n", fd_open(fds[0]));
 	close(fds[1]);
+
+	printf("a finalizer queued from a lower-priority queue runs after it\n");
+	base2 = event_base_new();
+	event_base_priority_init(base2, 3);
+	make_pair(fds);
+	b = bufferevent_socket_new(base2, fds[0], BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *f = bufferevent_filter_new(b, NULL, NULL, BEV_OPT_CLOSE_ON_FREE,
+	    ctx_free, "X");
+	struct event *ea = event_new(base2, -1, 0, free_filter_cb, f);
+	struct event *eb = event_new(base2, -1, 0, note_cb, "B");
+	event_priority_set(ea, 2);
+	event_priority_set(eb, 2);
+	event_active(ea, EV_READ, 0);
+	event_active(eb, EV_READ, 0);
+	event_base_loop(base2, EVLOOP_NONBLOCK);
+	printf("  fd open %d\n", fd_open(fds[0]));
+	event_free(ea);
+	event_free(eb);
+	close(fds[1]);
+	event_base_free(base2);
 
 	printf("a thousand made and freed, twice: descriptors reused alike\n");
 	enum { N = 1000 };
