@@ -553,8 +553,12 @@ static void expire(int i, struct fz_rng *r)
 		if (bvs[j].b && j != i)
 			bufferevent_disable(bvs[j].b, EV_READ | EV_WRITE);
 	}
-	/* Let deferred callbacks and frees settle. */
+	/* Let deferred callbacks and frees settle. A livelocked pass ends
+	 * the sequence here: what the rest would see depends on how far the
+	 * livelock got, which is the machine's business. */
 	loop_passes(2);
+	if (livelocked)
+		goto restore;
 	if (!bvs[i].b) {
 		fz_printf(" (gone)\n");
 		goto restore;
@@ -593,7 +597,7 @@ static void expire(int i, struct fz_rng *r)
 	event_del(expire_guard);
 	fz_flush_notes();
 	loop_passes(1);
-	if (bvs[i].b) {
+	if (bvs[i].b && !livelocked) {
 		/* The timeout is cleared, and so is the interval libevent keeps
 		 * in a persistent event whose timeout fired: set_timeouts(NULL)
 		 * alone leaves it there while the event is not added, and the
