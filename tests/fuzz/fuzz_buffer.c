@@ -46,6 +46,7 @@ enum {
 	SKIP_DEFER_TWICE,
 	SKIP_SEGMENT_PAST_EOF,
 	SKIP_READ_ZERO,
+	SKIP_SEGMENT_EMPTY,
 	NRULES
 };
 static struct fz_rule rules[NRULES] = {
@@ -56,6 +57,7 @@ static struct fz_rule rules[NRULES] = {
 	{ "defer-twice", 0 },
 	{ "segment-past-eof", 0 },
 	{ "read-zero", 0 },
+	{ "segment-empty", 0 },
 };
 
 #define NB 3
@@ -304,15 +306,27 @@ static void op(uint64_t seed, int idx)
 	}
 	case 7:
 		fz_printf("add_buffer <- b%d", c);
+		touched2 = 1;
+		/* Moving a chain that refers into x (maybe through other
+		 * buffers) into x closes a cycle too. */
+		if (a != c && reaches(c, a)) {
+			fz_skip(SKIP_REFERENCE_CYCLE);
+			res = -9;
+			break;
+		}
 		res = evbuffer_add_buffer(x, y);
 		s->refs_into |= bs[c].refs_into;
-		touched2 = 1;
 		break;
 	case 8:
 		fz_printf("prepend_buffer <- b%d", c);
+		touched2 = 1;
+		if (a != c && reaches(c, a)) {
+			fz_skip(SKIP_REFERENCE_CYCLE);
+			res = -9;
+			break;
+		}
 		res = evbuffer_prepend_buffer(x, y);
 		s->refs_into |= bs[c].refs_into;
-		touched2 = 1;
 		break;
 	case 9:
 		fz_printf("add_buffer_reference <= b%d", c);
@@ -331,9 +345,14 @@ static void op(uint64_t seed, int idx)
 		break;
 	case 10:
 		fz_printf("remove_buffer -> b%d %zu", c, k);
+		touched2 = 1;
+		if (a != c && reaches(a, c)) {
+			fz_skip(SKIP_REFERENCE_CYCLE);
+			res = -9;
+			break;
+		}
 		res = evbuffer_remove_buffer(x, y, k);
 		bs[c].refs_into |= s->refs_into;
-		touched2 = 1;
 		break;
 	case 11: case 12: {
 		size_t n = fz_chance(&r, 1, 10) ? (size_t)-1 : k;
@@ -630,6 +649,11 @@ static void op(uint64_t seed, int idx)
 		int t = (int)fz_below(&r, 2);
 		fz_printf("file_segment flags %d %lld/%lld add %lld/%lld", flags, (long long)so,
 		    (long long)sl, (long long)ao, (long long)al);
+		if (seglen == 0) {
+			fz_skip(SKIP_SEGMENT_EMPTY);
+			res = -9;
+			break;
+		}
 		if (s->drains || bs[c].drains) {
 			fz_skip(SKIP_SENDFILE_CHAIN);
 			res = -9;

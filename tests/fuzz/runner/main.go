@@ -57,8 +57,14 @@ var skipRules = map[string]string{
 		"chain is full libevent hands out vectors from uninitialised chain state",
 	"ref-into-empty-with-chains": "evbuffer_add_buffer_reference into a buffer that is empty but " +
 		"still holds chains: libevent frees those chains and goes on using them",
-	"reference-cycle": "buffers holding add_buffer_reference chains of each other (directly or " +
-		"through chains moved since): each keeps the other alive, and neither library ever frees them",
+	"segment-empty": "evbuffer_add_file_segment of an empty segment to a buffer that does not " +
+		"drain to an fd: loading the segment's contents fails, and that failure returns without " +
+		"dropping the caller's reference, where every other failure drops it, so the caller cannot " +
+		"know whether to free the segment (LeakSanitizer reports the segment on both libraries)",
+	"reference-cycle": "buffers holding add_buffer_reference chains of each other or of themselves " +
+		"(directly, or by moving such a chain with add_buffer, prepend_buffer or remove_buffer into " +
+		"the buffer it refers to): each keeps the other alive, and neither library ever frees them " +
+		"(LeakSanitizer reports both)",
 	"sendfile-chain": "looking at the bytes of a file segment added to a buffer with " +
 		"EVBUFFER_FLAG_DRAINS_TO_FD: libevent's sendfile chain holds no bytes, and peek, copyout, " +
 		"pullup or search read through a bogus pointer (such chains are only written out, in an " +
