@@ -32,6 +32,16 @@ static inline void bev_unlock(const struct bufferevent *bev)
 		ge_lock_release(lk);
 }
 
+/* What the C socket paths (handlers, free) need of every bufferevent they
+ * serve: the C handlers installed, no rate limit, not being freed (nor the
+ * flags in more). Read under the bufferevent's lock, which the handlers
+ * hold as the Go ones do. */
+static inline int plain_bev(const struct ge_bev_priv *p, uint32_t more)
+{
+	return (p->flags & (GE_BEVF_SOCK_C | GE_BEVF_RATELIMITED | GE_BEVF_FINALIZING | more)) ==
+	    GE_BEVF_SOCK_C;
+}
+
 /* bufferevent_free.c: a socket bufferevent's free, last reference and
  * finalizer in C (1 done, 0 Go's turn). */
 int ge_bev_sock_free_in_c(struct bufferevent *bev);

@@ -137,12 +137,12 @@ static void last_ref(struct bufferevent *bev, struct ge_bev_priv *p, struct ge_b
 	c_unlock(b);
 }
 
-/* What the free path needs of the bufferevent itself. */
+/* What the free path needs of the bufferevent itself: a live socket
+ * bufferevent without a lock that the C handlers serve, not connecting. */
 static inline int sock_plain(const struct ge_bev_priv *p)
 {
 	return p->magic == GE_BEV_MAGIC && p->kind == GE_BEV_KIND_SOCKET && !p->lock &&
-	    (p->flags & (GE_BEVF_SOCK_C | GE_BEVF_RATELIMITED | GE_BEVF_CONNECTING |
-	    GE_BEVF_FINALIZING)) == GE_BEVF_SOCK_C;
+	    plain_bev(p, GE_BEVF_CONNECTING);
 }
 
 /* bufferevent_free of a socket bufferevent (core/bufferevent Free: the

@@ -33,16 +33,6 @@
 
 #include "bufferevent_c.h"
 
-/* What the C handlers need of every bufferevent they serve: the C
- * handlers installed, no rate limit, not being freed (nor the flags in
- * more). Read under the bufferevent's lock, which the handlers hold as
- * the Go ones do. */
-static inline int plain_bev(const struct ge_bev_priv *p, uint32_t more)
-{
-	return (p->flags & (GE_BEVF_SOCK_C | GE_BEVF_RATELIMITED | GE_BEVF_FINALIZING | more)) ==
-	    GE_BEVF_SOCK_C;
-}
-
 
 /* The read limit as libevent passes it to evbuffer_read: cut to an int
  * (core/bufferevent sockReadCB keeps the same wrap). */

@@ -6,6 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"goevent/core/loop"
+	"goevent/core/mem"
 )
 
 // sockState is the socket kind's part of a bufferevent.
@@ -34,6 +35,11 @@ func NewSocket(base unsafe.Pointer, fd int, options int) *BEV {
 	if wa, ok := out.(WatchAtBuf); ok && spare != nil {
 		b.sockPart().outWatch = wa.WatchAt(spare, watchOutSock, unsafe.Pointer(h))
 	} else {
+		if spare != nil {
+			// An Env with WatchSize but buffers that cannot place a
+			// watcher: the room goes back.
+			mem.Free(spare)
+		}
 		b.sockPart().outWatch = out.Watch(watchOutSock, unsafe.Pointer(h), false)
 	}
 	if b.sockPart().outWatch == nil {

@@ -406,22 +406,11 @@ func Pending(ev *Event, events int16, wantTv bool) (int, Timeval) {
 // callback of the event can be running; with free, the event's storage is
 // released after fn returns.
 func Finalize(ev *Event, fn unsafe.Pointer, free bool) error {
-	b, err := baseOf(ev)
-	if err != nil {
-		return err
-	}
-	b.lock()
-	_, _ = b.delLocked(ev, DelNoBlock)
+	closure := uint8(ClosureEventFinalize)
 	if free {
-		ev.Cb.Closure = ClosureEventFinalizeFree
-	} else {
-		ev.Cb.Closure = ClosureEventFinalize
+		closure = ClosureEventFinalizeFree
 	}
-	ev.Cb.Fn = fn
-	b.activeLocked(ev, EvFinalize, 1)
-	ev.Cb.Flags |= ListFinalizing
-	b.unlock()
-	return nil
+	return finalize(ev, fn, closure, true)
 }
 
 // FinalizeCallback is Finalize as libevent's event_callback_finalize_nolock_
@@ -432,16 +421,27 @@ func Finalize(ev *Event, fn unsafe.Pointer, free bool) error {
 // the finalizer (a socket's pending write, say, before the filter above it
 // is unlinked).
 func FinalizeCallback(ev *Event, fn unsafe.Pointer) error {
+	return finalize(ev, fn, ClosureEventFinalize, false)
+}
+
+// finalize deletes ev and queues fn as its finalizer, as event_active does
+// (endPass: a pass over a lower-priority queue stops for it) or as
+// event_callback_activate_nolock_ does.
+func finalize(ev *Event, fn unsafe.Pointer, closure uint8, endPass bool) error {
 	b, err := baseOf(ev)
 	if err != nil {
 		return err
 	}
 	b.lock()
 	_, _ = b.delLocked(ev, DelNoBlock)
-	ev.Cb.Closure = ClosureEventFinalize
+	ev.Cb.Closure = closure
 	ev.Cb.Fn = fn
-	ev.Res = EvFinalize
-	b.activateCallbackLocked(ev.callback())
+	if endPass {
+		b.activeLocked(ev, EvFinalize, 1)
+	} else {
+		ev.Res = EvFinalize
+		b.activateCallbackLocked(ev.callback())
+	}
 	ev.Cb.Flags |= ListFinalizing
 	b.unlock()
 	return nil
