@@ -378,13 +378,112 @@ static void *open_fresh_copy(const char *path, char *shown, size_t n)
 	return h;
 }
 
-/* Loads and attaches the engine file into tbl; 0, or -1 after one log line
- * for fn. fresh: load a new copy even if the dynamic linker has one (a
- * child whose inherited copy is dead). */
 /* The engine file the first copy came from, as an absolute path: a fresh
  * copy after fork is read from the same file even if the child changed
  * directory or its environment. */
 static char ge_loaded_path[PATH_MAX];
+
+/* ---- the spare copy ------------------------------------------------------
+ *
+ * Copying the engine into a memfd costs each child about 1 ms (2.5 MB
+ * through sendfile, most of it the kernel allocating the file's pages). A
+ * process that forks a second time while its engine runs (a pre-fork
+ * server, a multiprocessing pool, a test driver) is likely to fork again,
+ * so its fork's prepare handler makes one sealed copy and keeps it; every
+ * later child loads that copy instead of making its own, and all of them
+ * share its pages. A process that forks once pays nothing: no copy, no
+ * descriptor.
+ *
+ * The copy is a descriptor the program can see: close-on-exec, placed just
+ * below the runtime's two at the top of the table (so descriptors the
+ * program opens keep libevent's numbers), named goevent-engine-spare. A
+ * program may close it or reuse its number (a daemon closing everything it
+ * inherited), so it is trusted only while fstat finds the same inode; a
+ * child that finds something else makes its own copy as before and leaves
+ * the descriptor alone. A child that loads the spare closes it: the spare's
+ * inode is then its own engine's, which its own children cannot reuse. */
+
+static int ge_spare_fd = -1;
+static dev_t ge_spare_dev;
+static ino_t ge_spare_ino;
+/* Forks of this process while its engine ran (0 again in each child). */
+static unsigned ge_forks_live;
+/* Whether the last fresh copy came from the spare (for the debug line). */
+static int ge_spare_used;
+
+/* The spare descriptor, if it still is the spare; -1 otherwise (then it is
+ * forgotten, not closed: the number belongs to the program now). */
+static int spare_check(void)
+{
+	struct stat st;
+	if (ge_spare_fd < 0)
+		return -1;
+	if (fstat(ge_spare_fd, &st) != 0 || st.st_dev != ge_spare_dev || st.st_ino != ge_spare_ino)
+		ge_spare_fd = -1;
+	return ge_spare_fd;
+}
+
+static void spare_make(void)
+{
+	if (!ge_loaded_path[0] || spare_check() >= 0)
+		return;
+	int fd = (int)syscall(SYS_memfd_create, "goevent-engine-spare",
+	    (unsigned)(MFD_CLOEXEC | MFD_ALLOW_SEALING));
+	if (fd < 0)
+		return;
+	struct stat st;
+	struct rlimit lim;
+	int top = GE_FD_CEILING;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < (rlim_t)top)
+		top = (int)lim.rlim_cur;
+	int high = -1;
+	/* Sealed: nothing the program writes by mistake reaches a later
+	 * child's engine. Placed at the highest of a few floors that has a
+	 * free number (the program may have taken the one just below the
+	 * runtime's). */
+	if (copy_file(ge_loaded_path, fd) == 0 &&
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0 &&
+	    fstat(fd, &st) == 0)
+		for (int at = top - 3; high < 0 && at > fd; at = at > 64 ? at - 64 : 0)
+			high = fcntl(fd, F_DUPFD_CLOEXEC, at);
+	close(fd);
+	if (high < 0)
+		return;
+	ge_spare_fd = high;
+	ge_spare_dev = st.st_dev;
+	ge_spare_ino = st.st_ino;
+}
+
+/* A spare this process loaded: closed once the runtime has its
+ * descriptors, or the runtime's first would take its number. */
+static int ge_spare_loaded = -1;
+
+/* dlopen of the spare, if there is one; it is of no further use to this
+ * process either way. */
+static void *open_spare(char *shown, size_t n)
+{
+	int fd = spare_check();
+	if (fd < 0)
+		return NULL;
+	snprintf(shown, n, "/proc/%d/fd/%d", (int)getpid(), fd);
+	void *h = dlopen(shown, RTLD_NOW | RTLD_LOCAL);
+	ge_spare_fd = -1;
+	ge_spare_loaded = fd;
+	if (!h)
+		dlerror(); /* a copy of its own is tried next */
+	return h;
+}
+
+static void spare_close_loaded(void)
+{
+	if (ge_spare_loaded >= 0)
+		close(ge_spare_loaded);
+	ge_spare_loaded = -1;
+}
+
+/* Loads and attaches the engine file into tbl; 0, or -1 after one log line
+ * for fn. fresh: load a new copy even if the dynamic linker has one (a
+ * child whose inherited copy is dead). */
 
 static int engine_open(const char *fn, struct ge_engine_api *tbl, int fresh)
 {
@@ -402,7 +501,10 @@ static int engine_open(const char *fn, struct ge_engine_api *tbl, int fresh)
 	char shown[PATH_MAX + 64];
 	void *h;
 	if (fresh) {
-		h = open_fresh_copy(path, shown, sizeof shown);
+		h = open_spare(shown, sizeof shown);
+		ge_spare_used = h != NULL;
+		if (!h)
+			h = open_fresh_copy(path, shown, sizeof shown);
 	} else {
 		snprintf(shown, sizeof shown, "%s", path);
 		h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -482,6 +584,10 @@ static int engine_open(const char *fn, struct ge_engine_api *tbl, int fresh)
 static void ge_fork_prepare(void)
 {
 	pthread_mutex_lock(&ge_engine_mu);
+#ifndef GE_STATIC_ENGINE
+	if (ge_engine_state == GE_ENGINE_READY && ++ge_forks_live >= 2)
+		spare_make();
+#endif
 }
 
 static void ge_fork_parent(void)
@@ -504,6 +610,9 @@ static void ge_fork_child(void)
 	/* A lock another thread of the parent held stays held in the child. */
 	__atomic_store_n(&ge_evsig_state.lock, 0, __ATOMIC_RELAXED);
 	ge_engine_loads = 0;
+#ifndef GE_STATIC_ENGINE
+	ge_forks_live = 0;
+#endif
 }
 
 __attribute__((constructor)) static void ge_engine_init(void)
@@ -607,6 +716,9 @@ int ge_engine_require(const char *fn)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t3);
+#ifndef GE_STATIC_ENGINE
+	spare_close_loaded();
+#endif
 	int placeholders = fill.n;
 	fd_release(&fill);
 	if (r == 0 && have_lim)
@@ -616,9 +728,16 @@ int ge_engine_require(const char *fn)
 	clock_gettime(CLOCK_MONOTONIC, &t4);
 	pthread_mutex_unlock(&ge_engine_mu);
 	/* Seen with event_enable_debug_logging: what the first call cost. */
+#ifdef GE_STATIC_ENGINE
+	const char *how = "";
+#else
+	const char *how = st != GE_ENGINE_STALE ? "" :
+	    ge_spare_used ? " (a fresh copy after fork, from the parent's spare)" :
+	    " (a fresh copy after fork)";
+#endif
 	ge_log(GE_LOG_DEBUG, "goevent engine %s%s for %s in %.3f ms: %d placeholder "
 	    "descriptors %.3f ms, load %.3f ms, runtime start %.3f ms, release %.3f ms",
-	    r == 0 ? "started" : "not started", st == GE_ENGINE_STALE ? " (a fresh copy after fork)" : "",
+	    r == 0 ? "started" : "not started", how,
 	    fn, ms_between(&t0, &t4), placeholders,
 	    ms_between(&t0, &t1), ms_between(&t1, &t2), ms_between(&t2, &t3),
 	    ms_between(&t3, &t4));
