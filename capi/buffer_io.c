@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -509,6 +510,14 @@ struct ge_bev_io ge_bev_read(uintptr_t buf, int fd, int howmuch)
  * front, then the drain, here when the chains it frees are plain. */
 struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost)
 {
+	return ge_bev_write_how(buf, fd, atmost, 0);
+}
+
+/* ge_bev_write, or with use_writev a plain writev instead of the sendmsg:
+ * for descriptors that are not sockets and cannot raise SIGPIPE (see
+ * ge_bev_writev_safe). */
+struct ge_bev_io ge_bev_write_how(uintptr_t buf, int fd, int64_t atmost, int use_writev)
+{
 	struct ge_evbuffer *b = (struct ge_evbuffer *)buf;
 	struct ge_bev_io r = { -1, 0, GE_BEV_IO_DONE };
 	size_t howmuch = atmost < 0 || (uint64_t)atmost > b->total_len ?
@@ -525,11 +534,16 @@ struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost)
 		r.n = 0;
 		return r;
 	}
-	struct msghdr msg;
-	memset(&msg, 0, sizeof msg);
-	msg.msg_iov = iov;
-	msg.msg_iovlen = (size_t)i;
-	ssize_t sent = GE_SYS_SENDMSG(fd, &msg, MSG_NOSIGNAL);
+	ssize_t sent;
+	if (use_writev) {
+		sent = GE_SYS_WRITEV(fd, iov, i);
+	} else {
+		struct msghdr msg;
+		memset(&msg, 0, sizeof msg);
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)i;
+		sent = GE_SYS_SENDMSG(fd, &msg, MSG_NOSIGNAL);
+	}
 	if (sent < 0) {
 		if (errno == ENOTSOCK)
 			r.how = GE_BEV_IO_FALLBACK;
@@ -544,4 +558,15 @@ struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost)
 			r.how = GE_BEV_IO_DRAIN;
 	}
 	return r;
+}
+
+/* Whether a bufferevent's descriptor that is not a socket may be written
+ * with writev from C: a terminal, pseudo-terminal or other character
+ * device, or a regular file, none of which raises SIGPIPE. (A pipe would:
+ * those keep going through Go's writev.) tmux's panes are ptys; without
+ * this each write made two failed sendmsg calls and a crossing into Go. */
+int ge_bev_writev_safe(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISREG(st.st_mode));
 }

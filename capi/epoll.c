@@ -43,10 +43,24 @@ static const char *epoll_op_name(int op)
 	return op == EPOLL_CTL_ADD ? "ADD" : op == EPOLL_CTL_MOD ? "MOD" : "DEL";
 }
 
+/* A change's code in libevent's failure line: add 1 or del 2, with EV_ET. */
+static int change_code(short res, short kind, int del, int et)
+{
+	return res & kind ? (del ? 2 : 1) | (et ? EV_ET : 0) : 0;
+}
+
+static const char *change_name(int code)
+{
+	return code & 1 ? "add" : code & 2 ? "del" : "none";
+}
+
 /* One epoll_ctl with the retries libevent makes: a MOD of an fd epoll no
  * longer knows becomes an ADD, an ADD of one it knows a MOD, and a DEL of a
- * closed fd is no error. 0, or -1 with errno after one log line. */
-static int epoll_ctl_retry(struct ge_base *b, int op, int fd, uint32_t bits, int et)
+ * closed fd is no error. 0, or -1 with errno after one log line, worded as
+ * libevent's (old: the fd's events before; res: those added, or with del
+ * removed). */
+static int epoll_ctl_retry(struct ge_base *b, int op, int fd, uint32_t bits, int et,
+    short old, short res, int del)
 {
 	struct epoll_event e;
 	memset(&e, 0, sizeof e);
@@ -68,8 +82,12 @@ static int epoll_ctl_retry(struct ge_base *b, int op, int fd, uint32_t bits, int
 		ge_log(GE_LOG_WARN, "Epoll %s(%u) on %d retried as %s; that failed too: %s",
 		    epoll_op_name(op), (unsigned)e.events, fd, epoll_op_name(alt), strerror(err));
 	} else {
-		ge_log(GE_LOG_WARN, "Epoll %s(%u) on fd %d failed: %s", epoll_op_name(op),
-		    (unsigned)e.events, fd, strerror(err));
+		int rc = change_code(res, EV_READ, del, et), wc = change_code(res, EV_WRITE, del, et),
+		    cc = change_code(res, EV_CLOSED, del, et);
+		ge_log(GE_LOG_WARN, "Epoll %s(%u) on fd %d failed. Old events were %d; read change "
+		    "was %d (%s); write change was %d (%s); close change was %d (%s): %s",
+		    epoll_op_name(op), (unsigned)e.events, fd, old, rc, change_name(rc), wc,
+		    change_name(wc), cc, change_name(cc), strerror(err));
 	}
 	errno = err;
 	return -1;
@@ -112,7 +130,8 @@ static int io_add_in_c(struct ge_base *b, struct event *ev, struct ge_io *e)
 	if (nr > 0xffff || nw > 0xffff || nc > 0xffff)
 		return 0; /* Go refuses it, with its warning */
 	if (res && epoll_ctl_retry(b, old & GE_RWC ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
-	    ev->ev_fd, epoll_bits((short)((old | res) & GE_RWC)), ev->ev_events & EV_ET) < 0)
+	    ev->ev_fd, epoll_bits((short)((old | res) & GE_RWC)), ev->ev_events & EV_ET,
+	    old, res, 0) < 0)
 		return -1;
 	e->nread = (uint16_t)nr;
 	e->nwrite = (uint16_t)nw;
@@ -144,8 +163,8 @@ static int io_del_in_c(struct ge_base *b, struct event *ev, struct ge_io *e)
 	if (res) {
 		short left = old & ~res & GE_RWC;
 		int et = ev->ev_events & EV_ET;
-		r = left ? epoll_ctl_retry(b, EPOLL_CTL_MOD, ev->ev_fd, epoll_bits(left), et) :
-		    epoll_ctl_retry(b, EPOLL_CTL_DEL, ev->ev_fd, epoll_bits(old & GE_RWC), et);
+		r = left ? epoll_ctl_retry(b, EPOLL_CTL_MOD, ev->ev_fd, epoll_bits(left), et, old, res, 1) :
+		    epoll_ctl_retry(b, EPOLL_CTL_DEL, ev->ev_fd, epoll_bits(old & GE_RWC), et, old, res, 1);
 	}
 	struct event *next = IO_NEXT(ev), *prev = io_prev(ev);
 	if (prev)

@@ -42,6 +42,8 @@ static inline int ge_is_go_fn(const void *fn)
 /* buf is the struct evbuffer * as an integer (Go passes it so). */
 struct ge_bev_io ge_bev_read(uintptr_t buf, int fd, int howmuch);
 struct ge_bev_io ge_bev_write(uintptr_t buf, int fd, int64_t atmost);
+struct ge_bev_io ge_bev_write_how(uintptr_t buf, int fd, int64_t atmost, int use_writev);
+int ge_bev_writev_safe(int fd);
 /* Read for the C handler into a buffer without callbacks: counts reset as
  * after any change; -2 (nothing done) when the tail is not plain. */
 int ge_bev_read_nocb(struct ge_evbuffer *b, int fd, int howmuch);

@@ -137,6 +137,10 @@ const (
 	FlagFinalizing
 	// FlagFilterC: a filter whose input filter is FiltIn (a C function).
 	FlagFilterC
+	// FlagWritev: the socket kind's fd is not a socket but a terminal or
+	// file, which capi's C write handler writes with writev; set there,
+	// cleared when the fd changes.
+	FlagWritev
 )
 
 // PublicSize is sizeof(struct bufferevent); HeaderSize is what is allocated.

@@ -361,6 +361,7 @@ func (b *BEV) sockSetFd(fd int) {
 	// drain the output until the next read or write freezes them again.
 	b.in().Unfreeze(false)
 	b.out().Unfreeze(true)
+	h.Flags &^= FlagWritev
 	b.sockAssign(h.EvBase, fd)
 	if fd >= 0 {
 		b.Enable(h.Enabled)

@@ -189,7 +189,10 @@ func epollBits(ev int16) uint32 {
 
 const rwc = EvRead | EvWrite | EvClosed
 
-func (ep *epollBackend) ctl(op int, fd int32, bits uint32, et bool) error {
+// ctl is one epoll_ctl with libevent's retries; a failure logs one line
+// worded as libevent's, for which old is the fd's events before and events
+// those added (or, with del, removed), with EvET.
+func (ep *epollBackend) ctl(op int, fd int32, bits uint32, et bool, old, events int16, del bool) error {
 	if et {
 		bits |= unix.EPOLLET
 	}
@@ -203,7 +206,7 @@ func (ep *epollBackend) ctl(op int, fd int32, bits uint32, et bool) error {
 		// The fd was probably closed and reopened: add it afresh.
 		if err == unix.ENOENT {
 			if err2 := unix.EpollCtl(ep.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err2 != nil {
-				logf(LogWarn, "Epoll MOD(%d) on %d retried as ADD; that failed too: %v", bits, fd, err2)
+				logf(LogWarn, "Epoll MOD(%d) on %d retried as ADD; that failed too: %s", bits, fd, strerror(err2))
 				return err2
 			}
 			return nil
@@ -212,7 +215,7 @@ func (ep *epollBackend) ctl(op int, fd int32, bits uint32, et bool) error {
 		// Redundant add, or dup2 onto an fd epoll still knows.
 		if err == unix.EEXIST {
 			if err2 := unix.EpollCtl(ep.epfd, unix.EPOLL_CTL_MOD, int(fd), &ev); err2 != nil {
-				logf(LogWarn, "Epoll ADD(%d) on %d retried as MOD; that failed too: %v", bits, fd, err2)
+				logf(LogWarn, "Epoll ADD(%d) on %d retried as MOD; that failed too: %s", bits, fd, strerror(err2))
 				return err2
 			}
 			return nil
@@ -224,8 +227,40 @@ func (ep *epollBackend) ctl(op int, fd int32, bits uint32, et bool) error {
 		}
 	}
 	opName := map[int]string{unix.EPOLL_CTL_ADD: "ADD", unix.EPOLL_CTL_MOD: "MOD", unix.EPOLL_CTL_DEL: "DEL"}[op]
-	logf(LogWarn, "Epoll %s(%d) on fd %d failed: %v", opName, bits, fd, err)
+	change := func(kind int16) int {
+		if events&kind == 0 {
+			return 0
+		}
+		c := 1
+		if del {
+			c = 2
+		}
+		return c | int(events&EvET)
+	}
+	name := func(c int) string {
+		switch {
+		case c&1 != 0:
+			return "add"
+		case c&2 != 0:
+			return "del"
+		}
+		return "none"
+	}
+	rc, wc, cc := change(EvRead), change(EvWrite), change(EvClosed)
+	logf(LogWarn, "Epoll %s(%d) on fd %d failed. Old events were %d; read change was %d (%s); "+
+		"write change was %d (%s); close change was %d (%s): %s", opName, bits, fd, old,
+		rc, name(rc), wc, name(wc), cc, name(cc), strerror(err))
 	return err
+}
+
+// strerror words a system error as C's strerror does (Go's texts are the
+// same but for the first letter), so log lines read as libevent's.
+func strerror(err error) string {
+	s := err.Error()
+	if _, ok := err.(unix.Errno); ok && s != "" && s[0] >= 'a' && s[0] <= 'z' {
+		s = string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
 }
 
 func (ep *epollBackend) add(fd int32, old, events int16) error {
@@ -233,15 +268,15 @@ func (ep *epollBackend) add(fd int32, old, events int16) error {
 	if old&rwc != 0 {
 		op = unix.EPOLL_CTL_MOD
 	}
-	return ep.ctl(op, fd, epollBits((old|events)&rwc), events&EvET != 0)
+	return ep.ctl(op, fd, epollBits((old|events)&rwc), events&EvET != 0, old, events, false)
 }
 
 func (ep *epollBackend) del(fd int32, old, events int16) error {
 	left := old &^ events & rwc
 	if left == 0 {
-		return ep.ctl(unix.EPOLL_CTL_DEL, fd, epollBits(old&rwc), events&EvET != 0)
+		return ep.ctl(unix.EPOLL_CTL_DEL, fd, epollBits(old&rwc), events&EvET != 0, old, events, true)
 	}
-	return ep.ctl(unix.EPOLL_CTL_MOD, fd, epollBits(left), events&EvET != 0)
+	return ep.ctl(unix.EPOLL_CTL_MOD, fd, epollBits(left), events&EvET != 0, old, events, true)
 }
 
 // tvToMsec rounds up, as evutil_tv_to_msec_ does; -1 if out of range.
@@ -277,7 +312,7 @@ func (ep *epollBackend) dispatch(b *Base, tv *Timeval) error {
 }
 
 func epollWaitError(err error) error {
-	logf(LogWarn, "epoll_wait: %v", err)
+	logf(LogWarn, "epoll_wait: %s", strerror(err))
 	return fmt.Errorf("epoll_wait: %w", err)
 }
 
