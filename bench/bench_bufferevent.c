@@ -24,11 +24,19 @@
  * number is the total time over the total round trips. Connection setup
  * is not timed.
  *
+ * Terminal echo: the same 64-byte echo between socket bufferevents on the
+ * two ends of a pseudo-terminal in raw mode, as a terminal multiplexer
+ * talks to the programs in its panes (descriptors that are not sockets).
+ *
  * bench_raw has cases of the same names for the bulk shapes: the same
  * bytes moved and checked with plain send/recv, no library.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -546,6 +554,72 @@ case_echo_1conn_threadsafe(long trips)
 
 /* Threaded cases last: evthread_use_pthreads stays on for the process, and
  * must not slow the single-threaded cases when all of them run together. */
+/* ---- terminal echo ------------------------------------------------------- */
+
+struct pty_echo {
+	long left;
+	unsigned char msg[MSG];
+};
+
+static void
+pty_client_read(struct bufferevent *bev, void *arg)
+{
+	struct pty_echo *e = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	while (evbuffer_get_length(in) >= MSG) {
+		unsigned char got[MSG];
+		evbuffer_remove(in, got, MSG);
+		BENCH_CHECK(memcmp(got, e->msg, MSG) == 0, "pty echo corrupted");
+		if (--e->left == 0) {
+			event_base_loopbreak(bufferevent_get_base(bev));
+			return;
+		}
+		e->msg[0]++;
+		bufferevent_write(bev, e->msg, MSG);
+	}
+}
+
+static void
+pty_server_read(struct bufferevent *bev, void *arg)
+{
+	(void)arg;
+	bufferevent_write_buffer(bev, bufferevent_get_input(bev));
+}
+
+static double
+case_pty_echo(long trips)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	BENCH_CHECK(m >= 0 && grantpt(m) == 0 && unlockpt(m) == 0, "posix_openpt");
+	int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+	BENCH_CHECK(s >= 0, "open pty slave");
+	struct termios t;
+	BENCH_CHECK(tcgetattr(s, &t) == 0, "tcgetattr");
+	cfmakeraw(&t);
+	BENCH_CHECK(tcsetattr(s, TCSANOW, &t) == 0, "tcsetattr");
+	evutil_make_socket_nonblocking(m);
+	evutil_make_socket_nonblocking(s);
+	struct event_base *base = event_base_new();
+	struct bufferevent *client = bufferevent_socket_new(base, m, BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *server = bufferevent_socket_new(base, s, BEV_OPT_CLOSE_ON_FREE);
+	struct pty_echo e;
+	e.left = trips;
+	memset(e.msg, 'x', MSG);
+	bufferevent_setcb(client, pty_client_read, NULL, NULL, &e);
+	bufferevent_setcb(server, pty_server_read, NULL, NULL, NULL);
+	bufferevent_enable(client, EV_READ | EV_WRITE);
+	bufferevent_enable(server, EV_READ | EV_WRITE);
+	uint64_t t0 = bench_now_ns();
+	bufferevent_write(client, e.msg, MSG);
+	event_base_dispatch(base);
+	uint64_t dt = bench_now_ns() - t0;
+	BENCH_CHECK(e.left == 0, "pty echo stopped with %ld trips left", e.left);
+	bufferevent_free(client);
+	bufferevent_free(server);
+	event_base_free(base);
+	return bench_ns_per_op(dt, (uint64_t)trips);
+}
+
 static const struct bench_case cases[] = {
 	{ "bev_bulk_socketpair_1GiB", "MB/s", case_bulk_socketpair, 1024 },
 	{ "bev_bulk_socketpair_1GiB_read_high", "MB/s", case_bulk_socketpair_wm, 1024 },
@@ -557,6 +631,7 @@ static const struct bench_case cases[] = {
 	{ "bev_echo_64B_1conn_lockable", "ns/op", case_echo_1conn_locked, 100000 },
 	{ "bev_echo_64B_1conn_threadsafe", "ns/op", case_echo_1conn_threadsafe, 100000 },
 	{ "bev_bulk_2threads", "MB/s", case_bulk_2threads, 1024 },
+	{ "bev_pty_echo_64B", "ns/op", case_pty_echo, 20000 },
 };
 
 int
