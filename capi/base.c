@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/event_compat.h>
@@ -100,16 +102,52 @@ void event_base_free_nofinalize(struct event_base *base)
 	base_free(base, 0);
 }
 
+/* The fd half of a reinit, done while a fresh engine starts (epoll.c). */
+int ge_epoll_prepare_reinit(struct event_base *base, int epfd);
+
+struct reinit_prep {
+	struct event_base *base;
+	int epfd;
+	int failed;
+};
+
+static void reinit_prepare(void *arg)
+{
+	struct reinit_prep *rp = arg;
+	rp->failed = ge_epoll_prepare_reinit(rp->base, rp->epfd) != 0;
+}
+
 int event_reinit(struct event_base *base)
 {
-	/* In a forked child this is where a libevent program would carry on;
-	 * goevent cannot, and the guard says so. */
-	GE_NEED_ENGINE("event_reinit", -1);
+	/* A child forked after the engine started loads a fresh copy here,
+	 * and the copy's runtime takes a few milliseconds to start on a
+	 * thread of its own. For a plain epoll base, a new epoll instance is
+	 * made first (so it gets the number libevent's would) and filled with
+	 * the base's fds meanwhile; Go's Reinit adopts it. */
+	int prepared = -1;
+	if (!GE_ENGINE_OK()) {
+		if (base && ge_engine_state == GE_ENGINE_STALE &&
+		    GE_BASE(base)->magic == GE_BASE_MAGIC && GE_BASE(base)->method == 0)
+			prepared = epoll_create1(EPOLL_CLOEXEC);
+		struct reinit_prep rp = { base, prepared, 0 };
+		int ok = ge_engine_require_while("event_reinit",
+		    prepared >= 0 ? reinit_prepare : NULL, &rp);
+		/* A registration failed (a watched fd the program closed, say):
+		 * Go does all of it, with libevent's log line and result. Closed
+		 * only now: while the runtime started, a free number below the
+		 * placeholders would have taken its descriptors. */
+		if (prepared >= 0 && (!ok || rp.failed)) {
+			close(prepared);
+			prepared = -1;
+		}
+		if (!ok)
+			return -1;
+	}
 	if (!base) {
 		GE_BADARG("event_reinit", "NULL base");
 		return -1;
 	}
-	return goev_event_reinit(base);
+	return goev_event_reinit(base, prepared);
 }
 
 /* Method names by the index core/loop reports: the supported methods, then

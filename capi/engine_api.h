@@ -33,7 +33,7 @@ struct ge_bev_io;
 
 /* Bumped whenever either table or anything they pass changes meaning; the
  * engine refuses to attach to a core library of another generation. */
-#define GE_ENGINE_ABI 2u
+#define GE_ENGINE_ABI 3u
 
 /* The engine's functions: one slot per Go export. */
 struct ge_engine_api {

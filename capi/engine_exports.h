@@ -106,7 +106,7 @@
 	X(void, goev_bufferevent_rate_limit_group_reset_totals, (void* g)) \
 	X(void*, goev_event_base_new, (int flags, int require, int avoidMask, long int maxSec, long int maxUsec, int maxCallbacks, int limitPrio, int lockable, int* errOut)) \
 	X(void, goev_event_base_free, (void* p, int runFinalizers)) \
-	X(int, goev_event_reinit, (void* p)) \
+	X(int, goev_event_reinit, (void* p, int prepared)) \
 	X(int, goev_event_base_priority_init, (void* p, int n)) \
 	X(int, goev_event_base_get_num_events, (void* p, int which)) \
 	X(int, goev_event_base_get_max_events, (void* p, int which, int clear)) \

@@ -299,3 +299,31 @@ int ge_io_ready_in_c(struct ge_base *b, int n)
 	}
 	return 1;
 }
+
+/* event_reinit in a child that must load a fresh engine: while the new
+ * runtime starts on its own thread, register every fd the base watches with
+ * a new epoll instance (core/loop reregister's fd half, libevent's
+ * evmap_io_reinit), which Go's Reinit then adopts instead of creating one.
+ * 0, or -1 if any registration failed (the caller drops epfd and Go does
+ * all of it, with its log lines). */
+int ge_epoll_prepare_reinit(struct event_base *base, int epfd)
+{
+	struct ge_base *b = (struct ge_base *)(void *)base;
+	int r = 0;
+	base_lock(b);
+	for (int64_t fd = 0; fd < b->io_cap && r == 0; fd++) {
+		const struct ge_io *e = &b->io_map[fd];
+		short mask = io_mask(e);
+		if (!mask)
+			continue;
+		struct epoll_event ev;
+		memset(&ev, 0, sizeof ev);
+		ev.events = epoll_bits(mask);
+		if (e->head && (e->head->ev_events & EV_ET))
+			ev.events |= EPOLLET;
+		ev.data.fd = (int)fd;
+		r = epoll_ctl(epfd, EPOLL_CTL_ADD, (int)fd, &ev);
+	}
+	base_unlock(b);
+	return r;
+}

@@ -80,6 +80,10 @@ extern int ge_engine_state;
 /* Makes the engine ready; 1 if it is, 0 after logging why not for fn
  * (errno set). */
 int ge_engine_require(const char *fn);
+/* ge_engine_require, running work(arg) on this thread while a freshly
+ * loaded engine's runtime starts on its own (work runs only if the engine
+ * had to be loaded, and must not need Go). */
+int ge_engine_require_while(const char *fn, void (*work)(void *), void *arg);
 
 #define GE_ENGINE_OK() \
 	__builtin_expect(__atomic_load_n(&ge_engine_state, __ATOMIC_ACQUIRE) == \

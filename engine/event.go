@@ -181,9 +181,15 @@ func goev_event_base_free(p unsafe.Pointer, runFinalizers C.int) {
 }
 
 //export goev_event_reinit
-func goev_event_reinit(p unsafe.Pointer) C.int {
+func goev_event_reinit(p unsafe.Pointer, prepared C.int) C.int {
 	b := base("event_reinit", p)
-	if b == nil || b.Reinit() != nil {
+	if b == nil {
+		if prepared >= 0 {
+			_ = unix.Close(int(prepared))
+		}
+		return -1
+	}
+	if b.ReinitPrepared(int(prepared)) != nil {
 		return -1
 	}
 	return 0

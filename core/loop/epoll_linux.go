@@ -124,11 +124,23 @@ type epollBackend struct {
 
 // newEpoll creates the epoll fd, then the signal pipe, in libevent's order,
 // so that a new base takes the same fd numbers it would under libevent.
-func newEpoll(b *Base) (*epollBackend, error) {
-	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+func newEpoll(b *Base) (*epollBackend, error) { return newEpollAt(b, -1) }
+
+// newEpollAt is newEpoll, adopting the epoll instance prepared instead of
+// creating one when prepared >= 0 (see Base.ReinitPrepared). The instance
+// ends at the lowest free descriptor, counting prepared's own number, which
+// is where epoll_create1 would have put it.
+func newEpollAt(b *Base, prepared int) (*epollBackend, error) {
+	var fd int
+	var err error
+	if prepared >= 0 {
+		fd, err = adoptLowest(prepared)
+	} else {
+		fd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	}
 	if err != nil {
 		if err != unix.ENOSYS {
-			logf(LogWarn, "epoll_create: %v", err)
+			logf(LogWarn, "epoll_create: %s", strerror(err))
 		}
 		return nil, fmt.Errorf("epoll_create1: %w", err)
 	}
@@ -146,6 +158,22 @@ func newEpoll(b *Base) (*epollBackend, error) {
 		return nil, err
 	}
 	return ep, nil
+}
+
+// adoptLowest moves the descriptor fd to the lowest free number if that is
+// below fd, and returns where it is.
+func adoptLowest(fd int) (int, error) {
+	low, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		// No free descriptor: fd is where it can be.
+		return fd, nil
+	}
+	if low > fd {
+		_ = unix.Close(low)
+		return fd, nil
+	}
+	_ = unix.Close(fd)
+	return low, nil
 }
 
 // setBuf replaces the result array with one of n entries.

@@ -358,10 +358,21 @@ func (b *Base) signalClosure(ev *Event) {
 // base that was notifiable becomes so again. Timers and active events are
 // kept. Descriptors are closed and opened in libevent's order, so they get
 // the numbers they would under libevent.
-func (b *Base) Reinit() error {
+func (b *Base) Reinit() error { return b.ReinitPrepared(-1) }
+
+// ReinitPrepared is Reinit with, when prepared >= 0, a new epoll instance
+// in which the caller has already registered every fd the base watches
+// (capi does that while a fresh engine starts after fork). It is adopted in
+// place of the new instance Reinit would make, at the number that one
+// would have got; a base that would not make one closes it first.
+func (b *Base) ReinitPrepared(prepared int) error {
 	b.lock()
 	defer b.unlock()
 	needReinit := b.beKind.isEpoll()
+	if prepared >= 0 && (!needReinit || b.MethodIndex() != 0) {
+		_ = unix.Close(prepared)
+		prepared = -1
+	}
 	b.detached = needReinit
 	hadSignal := false
 	if b.sigAdded {
@@ -389,12 +400,12 @@ func (b *Base) Reinit() error {
 	if needReinit {
 		b.be().dealloc()
 		b.dropBackend()
-		if _, err = newEpoll(b); err != nil {
+		if _, err = newEpollAt(b, prepared); err != nil {
 			logf(LogErr, "event_reinit: could not reinitialize event mechanism")
 			return err
 		}
 		b.hdr.Method = int32(b.MethodIndex())
-		err = b.reregister()
+		err = b.reregister(prepared >= 0)
 	} else {
 		if err = b.evsigInit(); err == nil && hadSignal {
 			if _, err = b.addLocked(b.sigEv, nil, false); err == nil {
@@ -412,10 +423,13 @@ func (b *Base) Reinit() error {
 // reregister is libevent's evmap_reinit_: tell a fresh backend about every
 // fd and signal that has events (a signal's handler is installed again,
 // which also brings the signal pipe's event back).
-func (b *Base) reregister() error {
+func (b *Base) reregister(fdsDone bool) error {
 	var firstErr error
 	be := b.be()
 	for fd := range b.io {
+		if fdsDone {
+			break
+		}
 		e := &b.io[fd]
 		events := ioMask(e)
 		if events == 0 {
@@ -427,6 +441,16 @@ func (b *Base) reregister() error {
 		if err := be.add(int32(fd), 0, events); err != nil && firstErr == nil {
 			firstErr = err
 		}
+	}
+	// As libevent's evmap_reinit_: once an fd failed, signals are not
+	// installed again, and their handlers are what the backend's teardown
+	// (evsig_dealloc_) left: the dispositions from before the base
+	// installed its own.
+	if firstErr != nil {
+		for sig := 0; sig < nsig; sig++ {
+			_ = b.evsigRestore(sig)
+		}
+		return firstErr
 	}
 	for sig := range b.sig {
 		if b.sig[sig] == nil {

@@ -896,3 +896,67 @@ func TestReinitKeepsEvents(t *testing.T) {
 		t.Fatalf("event fired %d times after reinit, want 1", n)
 	}
 }
+
+// ReinitPrepared adopts an epoll instance the caller filled, at the lowest
+// free number (where epoll_create1 would have put it), and does not add the
+// fds to it again.
+func TestReinitPreparedAdopts(t *testing.T) {
+	b := newBase(t, false)
+	defer b.Free(true)
+	p := pipe(t)
+	n := 0
+	ev := newEvent(t, b, int32(p[0]), EvRead|EvPersist|EvET, func(int32, int16, unsafe.Pointer) { n++ })
+	Add(ev, nil)
+	// A hole below the prepared instance: adoption must move it there.
+	hole, err := unix.Dup(p[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	prepared, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(p[0])}
+	if err := unix.EpollCtl(prepared, unix.EPOLL_CTL_ADD, p[0], &e); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(hole)
+	if err := b.ReinitPrepared(prepared); err != nil {
+		t.Fatal(err)
+	}
+	if got := int(b.hdr.Epfd); got > hole {
+		t.Fatalf("epoll instance at %d, want the lowest free number (%d or below)", got, hole)
+	}
+	if _, err := unix.FcntlInt(uintptr(prepared), unix.F_GETFD, 0); err == nil && prepared != int(b.hdr.Epfd) {
+		t.Fatalf("prepared descriptor %d left open beside the adopted %d", prepared, b.hdr.Epfd)
+	}
+	unix.Write(p[1], []byte("x"))
+	b.Loop(LoopNonblock)
+	if n != 1 {
+		t.Fatalf("event fired %d times after a prepared reinit, want 1", n)
+	}
+}
+
+// A base that makes no new backend closes what it was given.
+func TestReinitPreparedUnused(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.AvoidMethods = []string{"epoll"}
+	b, err := NewBase(cfg)
+	if err != nil {
+		t.Fatalf("NewBase: %v", err)
+	}
+	defer b.Free(true)
+	if b.MethodIndex() == 0 {
+		t.Fatal("an epoll base although epoll was avoided")
+	}
+	prepared, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ReinitPrepared(prepared); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.FcntlInt(uintptr(prepared), unix.F_GETFD, 0); err == nil {
+		t.Fatalf("prepared descriptor %d left open by a %s base", prepared, b.Method())
+	}
+}

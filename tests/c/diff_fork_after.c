@@ -304,6 +304,11 @@ static void child_turn(const char *name, int depth)
 		who = name;
 		alarm(30);
 		say("event_reinit: %d", event_reinit(base));
+		/* The new epoll instance and signal pair took the numbers
+		 * libevent's take: the next descriptor is the same. */
+		int probe = dup(0);
+		say("next descriptor after event_reinit: %d", probe);
+		close(probe);
 		exercise();
 		if (depth > 0)
 			child_turn("grandchild", depth - 1);
