@@ -403,6 +403,7 @@ static char ge_loaded_path[PATH_MAX];
  * the descriptor alone. A child that loads the spare closes it: the spare's
  * inode is then its own engine's, which its own children cannot reuse. */
 
+#define GE_SPARE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 static int ge_spare_fd = -1;
 static dev_t ge_spare_dev;
 static ino_t ge_spare_ino;
@@ -418,7 +419,8 @@ static int spare_check(void)
 	struct stat st;
 	if (ge_spare_fd < 0)
 		return -1;
-	if (fstat(ge_spare_fd, &st) != 0 || st.st_dev != ge_spare_dev || st.st_ino != ge_spare_ino)
+	if (fstat(ge_spare_fd, &st) != 0 || st.st_dev != ge_spare_dev ||
+	    st.st_ino != ge_spare_ino || fcntl(ge_spare_fd, F_GET_SEALS) != GE_SPARE_SEALS)
 		ge_spare_fd = -1;
 	return ge_spare_fd;
 }
@@ -442,7 +444,7 @@ static void spare_make(void)
 	 * free number (the program may have taken the one just below the
 	 * runtime's). */
 	if (copy_file(ge_loaded_path, fd) == 0 &&
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) == 0 &&
+	    fcntl(fd, F_ADD_SEALS, GE_SPARE_SEALS) == 0 &&
 	    fstat(fd, &st) == 0)
 		for (int at = top - 3; high < 0 && at > fd; at = at > 64 ? at - 64 : 0)
 			high = fcntl(fd, F_DUPFD_CLOEXEC, at);

@@ -399,6 +399,12 @@ func (b *Base) ReinitPrepared(prepared int) error {
 	var err error
 	if needReinit {
 		b.be().dealloc()
+		// libevent's epoll_dealloc tears down the signal state too
+		// (evsig_dealloc_): every handler the base installed is put
+		// back to the disposition it replaced, so re-adding the signals
+		// below saves that disposition again, and deleting a signal
+		// event in the child restores what the program had.
+		b.evsigDealloc()
 		b.dropBackend()
 		if _, err = newEpollAt(b, prepared); err != nil {
 			logf(LogErr, "event_reinit: could not reinitialize event mechanism")
@@ -443,13 +449,9 @@ func (b *Base) reregister(fdsDone bool) error {
 		}
 	}
 	// As libevent's evmap_reinit_: once an fd failed, signals are not
-	// installed again, and their handlers are what the backend's teardown
-	// (evsig_dealloc_) left: the dispositions from before the base
-	// installed its own.
+	// installed again (their dispositions stay those evsigDealloc put
+	// back).
 	if firstErr != nil {
-		for sig := 0; sig < nsig; sig++ {
-			_ = b.evsigRestore(sig)
-		}
 		return firstErr
 	}
 	for sig := range b.sig {

@@ -161,9 +161,9 @@ func (b *Base) evsigAdd(sig int) error {
 
 	saved, err := hooks().Install(sig)
 	if err == nil {
-		// A second install (event_reinit registering the signal again)
-		// saves what is in place now, goevent's own handler, as
-		// libevent does; the first disposition is let go.
+		// A second install without a restore in between saves what is
+		// in place now, goevent's own handler; the first disposition is
+		// let go. (event_reinit restores first, as libevent does.)
 		if b.sigHave[sig] && hooks().Discard != nil {
 			hooks().Discard(b.sigOld[sig])
 		}

@@ -12,7 +12,9 @@
  *    per arrival, however much is left unread);
  *  - a base with epoll's changelist (EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
  *  - which descriptor the child opens next, after the new epoll instance
- *    and signal pair took theirs.
+ *    and signal pair took theirs;
+ *  - deleting the signal event after event_reinit: the program's own
+ *    disposition comes back.
  *
  * Each child runs in turn (the parent waits), so the trace is the same on
  * every run and on both libraries; log lines are printed as they come.
@@ -33,6 +35,7 @@
 #define NPAIRS 4
 
 static struct event_base *base, *clbase;
+static struct event *sigev;
 static int pairs[NPAIRS][2];
 static int clpair[2];
 static int fired[NPAIRS + 1];
@@ -118,6 +121,14 @@ static int child_plain(void)
 	printf("  edge-triggered pair fired again without new data: %d\n", fired[0]);
 	raise(SIGUSR1);
 	event_base_loop(base, EVLOOP_NONBLOCK);
+	/* Deleting the signal event puts back what the program had before
+	 * the base installed its handler (event_reinit tore the handlers
+	 * down and installed them again, saving the program's). */
+	event_del(sigev);
+	struct sigaction sa;
+	sigaction(SIGUSR1, NULL, &sa);
+	printf("  SIGUSR1 after event_del: %s\n", sa.sa_handler == SIG_DFL ? "default" :
+	    sa.sa_handler == SIG_IGN ? "ignored" : "a handler");
 	return 0;
 }
 
@@ -162,7 +173,8 @@ int main(void)
 	make_pair(clpair);
 	event_add(event_new(clbase, clpair[0], EV_READ | EV_PERSIST, read_cb,
 	    (void *)(intptr_t)NPAIRS), NULL);
-	event_add(evsignal_new(base, SIGUSR1, sig_cb, NULL), NULL);
+	sigev = evsignal_new(base, SIGUSR1, sig_cb, NULL);
+	event_add(sigev, NULL);
 	event_base_loop(base, EVLOOP_NONBLOCK);
 	event_base_loop(clbase, EVLOOP_NONBLOCK);
 
