@@ -387,12 +387,15 @@ static char ge_loaded_path[PATH_MAX];
  *
  * Copying the engine into a memfd costs each child about 1 ms (2.5 MB
  * through sendfile, most of it the kernel allocating the file's pages). A
- * process that forks a second time while its engine runs (a pre-fork
- * server, a multiprocessing pool, a test driver) is likely to fork again,
- * so its fork's prepare handler makes one sealed copy and keeps it; every
- * later child loads that copy instead of making its own, and all of them
- * share its pages. A process that forks once pays nothing: no copy, no
- * descriptor.
+ * process whose children have needed a fresh engine (a pre-fork server, a
+ * multiprocessing pool, a test driver) is likely to fork more such
+ * children, so from then on its fork's prepare handler makes one sealed
+ * copy and keeps it; every later child loads that copy instead of making
+ * its own, and all of them share its pages. Children count themselves in a
+ * page their parent shares with them when they load a fresh engine. A
+ * process that forks only children that exec or never need Go (tmux
+ * starting shells), or forks once, pays nothing but that page: no copy,
+ * no descriptor.
  *
  * The copy is a descriptor the program can see: close-on-exec, placed just
  * below the runtime's two at the top of the table (so descriptors the
@@ -407,8 +410,13 @@ static char ge_loaded_path[PATH_MAX];
 static int ge_spare_fd = -1;
 static dev_t ge_spare_dev;
 static ino_t ge_spare_ino;
-/* Forks of this process while its engine ran (0 again in each child). */
-static unsigned ge_forks_live;
+/* How many children loaded a fresh engine: a page this process shares
+ * with its children (made at its first fork while its engine ran), and
+ * the one its parent shares with it, where it counts itself. */
+struct ge_fork_page {
+	unsigned fresh_loads;
+};
+static struct ge_fork_page *ge_own_page, *ge_parent_page;
 /* Whether the last fresh copy came from the spare (for the debug line). */
 static int ge_spare_used;
 
@@ -534,6 +542,8 @@ static int engine_open(const char *fn, struct ge_engine_api *tbl, int fresh)
 	}
 	if (!ge_loaded_path[0] && !realpath(path, ge_loaded_path))
 		ge_loaded_path[0] = '\0';
+	if (fresh && ge_parent_page)
+		__atomic_add_fetch(&ge_parent_page->fresh_loads, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -587,8 +597,16 @@ static void ge_fork_prepare(void)
 {
 	pthread_mutex_lock(&ge_engine_mu);
 #ifndef GE_STATIC_ENGINE
-	if (ge_engine_state == GE_ENGINE_READY && ++ge_forks_live >= 2)
-		spare_make();
+	if (ge_engine_state == GE_ENGINE_READY) {
+		if (!ge_own_page) {
+			void *pg = mmap(NULL, sizeof(struct ge_fork_page), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+			if (pg != MAP_FAILED)
+				ge_own_page = pg;
+		}
+		if (ge_own_page && __atomic_load_n(&ge_own_page->fresh_loads, __ATOMIC_RELAXED) > 0)
+			spare_make();
+	}
 #endif
 }
 
@@ -613,7 +631,13 @@ static void ge_fork_child(void)
 	__atomic_store_n(&ge_evsig_state.lock, 0, __ATOMIC_RELAXED);
 	ge_engine_loads = 0;
 #ifndef GE_STATIC_ENGINE
-	ge_forks_live = 0;
+	/* This process counts itself in its parent's page; a process that
+	 * made none (it had not started its engine) passes its own parent's
+	 * on, as it passes on the spare. */
+	if (ge_own_page) {
+		ge_parent_page = ge_own_page;
+		ge_own_page = NULL;
+	}
 #endif
 }
 

@@ -2,9 +2,11 @@
  * solo_fork_spare.c -- goevent only: the spare copy of the engine that a
  * process forking more than once keeps for its later children.
  *
- *  - The first fork makes no spare: its child copies the engine itself and
- *    the parent holds no new descriptor.
- *  - From the second fork on the parent holds exactly one spare: sealed
+ *  - Children that never need Go (they exit, or exec as a shell-starting
+ *    server's do) make no spare appear, however many.
+ *  - The first child that needs Go copies the engine itself, and the
+ *    parent still holds no new descriptor.
+ *  - From the next fork on the parent holds exactly one spare: sealed
  *    against writes, close-on-exec, near the top of the descriptor table
  *    (the program's next descriptor gets the number it would get without
  *    it); each child loads it and closes its own reference.
@@ -201,6 +203,14 @@ static int spare_number_reused(void)
 	return r;
 }
 
+static int no_engine(void) { return 0; }
+
+static int exec_true(void)
+{
+	execl("/bin/true", "true", (char *)NULL);
+	return 99;
+}
+
 static int grandchild_copy(void) { return expect_copy(); }
 static int grandchild_spare(void) { return expect_spare(); }
 
@@ -237,11 +247,17 @@ int main(void)
 	}
 	int fd;
 
-	/* First fork: the child copies; no spare anywhere. */
-	CHECK(in_child(expect_copy) == 0, "first fork's child");
-	CHECK(spares(&fd) == 0, "a spare after the first fork");
+	/* Children that never load an engine. */
+	for (int i = 0; i < 3; i++)
+		CHECK(in_child(no_engine) == 0, "child %d without engine", i);
+	CHECK(in_child(exec_true) == 0, "child that execs");
+	CHECK(spares(&fd) == 0, "a spare after children that never needed Go");
 
-	/* Second fork: one spare in the parent, used by the child. */
+	/* The first child that needs Go copies; still no spare. */
+	CHECK(in_child(expect_copy) == 0, "first child with an engine");
+	CHECK(spares(&fd) == 0, "a spare after the first child with an engine");
+
+	/* The next fork: one spare in the parent, used by the child. */
 	int probe = socket(AF_UNIX, SOCK_STREAM, 0);
 	close(probe);
 	CHECK(in_child(expect_spare) == 0, "second fork's child");
