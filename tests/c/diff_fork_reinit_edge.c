@@ -185,5 +185,16 @@ int main(void)
 
 	printf("parent\n");
 	poke(base, 0, NPAIRS - 1, "parent's events");
+	/* event_reinit without a fork is allowed too: the same teardown and
+	 * registration, in the process that made the base. */
+	printf("  event_reinit in the parent: %d\n", event_reinit(base));
+	next_descriptor();
+	poke(base, 0, NPAIRS - 1, "parent's events after its own event_reinit");
+	raise(SIGUSR1);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	event_del(sigev);
+	struct sigaction sa;
+	sigaction(SIGUSR1, NULL, &sa);
+	printf("  SIGUSR1 after event_del: %s\n", sa.sa_handler == SIG_DFL ? "default" : "not default");
 	return 0;
 }
