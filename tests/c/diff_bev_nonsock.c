@@ -25,10 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "bevtest.h"
+#include "ptytest.h"
 
 #define TOTAL (256u << 10)
 
@@ -145,30 +145,9 @@ static void reader_event(struct bufferevent *bev, short what, void *arg)
 	event_base_loopbreak(bufferevent_get_base(bev));
 }
 
-static int open_pty(int *slave)
-{
-	int m = posix_openpt(O_RDWR | O_NOCTTY);
-	if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0) {
-		perror("posix_openpt");
-		exit(1);
-	}
-	*slave = open(ptsname(m), O_RDWR | O_NOCTTY);
-	if (*slave < 0) {
-		perror("open slave");
-		exit(1);
-	}
-	struct termios t;
-	tcgetattr(*slave, &t);
-	cfmakeraw(&t);
-	tcsetattr(*slave, TCSANOW, &t);
-	evutil_make_socket_nonblocking(m);
-	evutil_make_socket_nonblocking(*slave);
-	return m;
-}
-
 static void pty_case(struct event_base *base)
 {
-	int slave, master = open_pty(&slave);
+	int slave, master = open_raw_pty(&slave);
 	struct bufferevent *bev = bufferevent_socket_new(base, master, BEV_OPT_CLOSE_ON_FREE);
 	transfer(base, bev, slave, "pty master -> slave");
 
@@ -236,7 +215,7 @@ static void pipe_case(struct event_base *base)
 
 static void setfd_case(struct event_base *base)
 {
-	int slave, master = open_pty(&slave);
+	int slave, master = open_raw_pty(&slave);
 	struct bufferevent *bev = bufferevent_socket_new(base, master, 0);
 	transfer(base, bev, slave, "setfd: pty first");
 	int sv[2];

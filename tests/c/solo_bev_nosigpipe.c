@@ -13,15 +13,14 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "bevtest.h"
+#include "ptytest.h"
 
 static short got_events;
 static int got_err;
@@ -38,17 +37,7 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_DFL);
 	struct event_base *base = event_base_new();
-	int m = posix_openpt(O_RDWR | O_NOCTTY);
-	if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0) {
-		perror("posix_openpt");
-		return 1;
-	}
-	int s = open(ptsname(m), O_RDWR | O_NOCTTY);
-	struct termios t;
-	tcgetattr(s, &t);
-	cfmakeraw(&t);
-	tcsetattr(s, TCSANOW, &t);
-	evutil_make_socket_nonblocking(m);
+	int s, m = open_raw_pty(&s);
 
 	struct bufferevent *bev = bufferevent_socket_new(base, m, 0);
 	bufferevent_setcb(bev, NULL, NULL, event_cb, NULL);
