@@ -14,9 +14,10 @@
  *    makes its own copy and leaves that file alone; a parent whose spare's
  *    number was reused makes a new spare elsewhere and leaves the file
  *    alone.
- *  - A child that loaded the spare keeps none; its own second fork makes
- *    its own spare. A child that never started an engine passes its
- *    parent's spare on to its children, and can still load it itself.
+ *  - A child that loaded the spare keeps none; once one of its own children
+ *    needed Go, it makes its own spare. A child that never started an
+ *    engine passes its parent's spare on to its children, and can still
+ *    load it itself.
  *
  * Every child proves its engine works: event_reinit, then bytes through a
  * bufferevent pair and a timer in its loop. Which copy a child loaded is read
@@ -219,10 +220,10 @@ static int generations(void)
 {
 	int r = expect_spare();
 	int fd;
-	CHECK(in_child(grandchild_copy) == 0, "grandchild after the child's first fork");
-	CHECK(spares(&fd) == 0, "a spare after the child's first fork");
-	CHECK(in_child(grandchild_spare) == 0, "grandchild after the child's second fork");
-	CHECK(spares(&fd) == 1, "no spare of its own after the child's second fork");
+	CHECK(in_child(grandchild_copy) == 0, "the child's first child");
+	CHECK(spares(&fd) == 0, "a spare before any of the child's children needed Go");
+	CHECK(in_child(grandchild_spare) == 0, "the child's second child");
+	CHECK(spares(&fd) == 1, "no spare of its own after the child's first child needed Go");
 	return r;
 }
 
@@ -260,8 +261,8 @@ int main(void)
 	/* The next fork: one spare in the parent, used by the child. */
 	int probe = socket(AF_UNIX, SOCK_STREAM, 0);
 	close(probe);
-	CHECK(in_child(expect_spare) == 0, "second fork's child");
-	CHECK(spares(&fd) == 1, "not exactly one spare after the second fork");
+	CHECK(in_child(expect_spare) == 0, "the child after the first that needed Go");
+	CHECK(spares(&fd) == 1, "not exactly one spare once a child needed Go");
 	int next = socket(AF_UNIX, SOCK_STREAM, 0);
 	CHECK(next == probe, "the program's next descriptor is %d, %d without the spare", next, probe);
 	close(next);
