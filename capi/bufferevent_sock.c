@@ -138,13 +138,21 @@ void ge_bev_sock_writecb(evutil_socket_t fd, short what, void *arg)
 	    (out->slow & ~GE_SLOW_IDLE_WATCH) != GE_SLOW_FROZEN_START)
 		goto unlock_go;
 	if (out->total_len > 0) {
+		if (p->flags & GE_BEVF_NOTSOCK)
+			goto unlock_go;
 		struct ge_bev_io r = ge_bev_write_how((uintptr_t)out, fd, p->max_write,
 		    (p->flags & GE_BEVF_WRITEV) != 0);
 		/* Not a socket: found once per descriptor (bufferevent_setfd
-		 * forgets it, core/bufferevent sockSetFd). */
-		if (r.how == GE_BEV_IO_FALLBACK && r.err == ENOTSOCK && ge_bev_writev_safe(fd)) {
-			p->flags |= GE_BEVF_WRITEV;
-			r = ge_bev_write_how((uintptr_t)out, fd, p->max_write, 1);
+		 * forgets it, core/bufferevent sockSetFd). A terminal or file
+		 * is written here with writev; anything else (a pipe, which
+		 * could raise SIGPIPE) by Go, told so by the flag. */
+		if (r.how == GE_BEV_IO_FALLBACK && r.err == ENOTSOCK) {
+			if (ge_bev_writev_safe(fd)) {
+				p->flags |= GE_BEVF_WRITEV;
+				r = ge_bev_write_how((uintptr_t)out, fd, p->max_write, 1);
+			} else {
+				p->flags |= GE_BEVF_NOTSOCK;
+			}
 		}
 		if (r.how == GE_BEV_IO_FALLBACK)
 			goto unlock_go;

@@ -163,6 +163,7 @@ struct ge_evbuffer_priv {
 #define GE_BEVF_FINALIZING  0x8u
 #define GE_BEVF_FILTER_C    0x10u
 #define GE_BEVF_WRITEV      0x20u /* fd is not a socket: the C handler writes with writev */
+#define GE_BEVF_NOTSOCK     0x40u /* fd is not a socket and may raise SIGPIPE: Go writes */
 /* core/bufferevent's SuspendWM: reading held off by the read high mark. */
 #define GE_SUSPEND_WM 0x01u
 

@@ -246,7 +246,9 @@ func (e evBuf) Unfreeze(start bool)     { e.b.Unfreeze(start) }
 
 // ReadFd and WriteFd make their system calls from C (bufferevent_io.go).
 func (e evBuf) ReadFd(fd, howmuch int) (int, unix.Errno) { return bevRead(e.b, fd, howmuch) }
-func (e evBuf) WriteFd(fd, atmost int) (int, unix.Errno) { return bevWrite(e.b, fd, atmost) }
+func (e evBuf) WriteFd(fd, atmost int, notSock bool) (int, unix.Errno) {
+	return bevWrite(e.b, fd, atmost, notSock)
+}
 
 func (e evBuf) SetMaxRead(n int) {
 	if n < 0 {

@@ -40,8 +40,13 @@ func bevRead(b *evbuffer.Buffer, fd, howmuch int) (int, unix.Errno) {
 	return n, unix.Errno(err)
 }
 
-// bevWrite is b.WriteAtMostNoSignal(fd, atmost).
-func bevWrite(b *evbuffer.Buffer, fd, atmost int) (int, unix.Errno) {
+// bevWrite is b.WriteAtMostNoSignal(fd, atmost); for an fd known not to
+// be a socket, b.WriteAtMostNotSock.
+func bevWrite(b *evbuffer.Buffer, fd, atmost int, notSock bool) (int, unix.Errno) {
+	if notSock {
+		n, err := b.WriteAtMostNotSock(fd, int64(atmost))
+		return n, unix.Errno(err)
+	}
 	if !b.StartFrozen() {
 		r := C.ge_bev_write(C.uintptr_t(uintptr(b.Pointer())), C.int(fd), C.int64_t(atmost))
 		switch r.how {

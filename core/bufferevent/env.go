@@ -114,7 +114,9 @@ type Buf interface {
 	ReadFd(fd, howmuch int) (n int, err unix.Errno)
 	// WriteFd is evbuffer_write_atmost, except that it must never raise
 	// SIGPIPE in the process (the peer closing is reported as EPIPE).
-	WriteFd(fd, atmost int) (n int, err unix.Errno)
+	// notSock: fd is known not to be a socket (a pipe), so the write
+	// need not try a socket's way first.
+	WriteFd(fd, atmost int, notSock bool) (n int, err unix.Errno)
 	// SetMaxRead is evbuffer_set_max_read (n from 0 to math.MaxInt32),
 	// or, for n < 0, restores the cap new buffers get.
 	SetMaxRead(n int)

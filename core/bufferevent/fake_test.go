@@ -401,7 +401,7 @@ func (b *fakeBuf) SetMaxRead(n int) {
 	b.maxRead = n
 }
 
-func (b *fakeBuf) WriteFd(fd, atmost int) (int, unix.Errno) {
+func (b *fakeBuf) WriteFd(fd, atmost int, _ bool) (int, unix.Errno) {
 	if b.frozenStart {
 		return -1, 0
 	}

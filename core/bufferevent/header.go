@@ -141,6 +141,10 @@ const (
 	// file, which capi's C write handler writes with writev; set there,
 	// cleared when the fd changes.
 	FlagWritev
+	// FlagNotSock: the socket kind's fd is not a socket and may raise
+	// SIGPIPE (a pipe): written from Go without a sendmsg first. Set by
+	// capi's C write handler, cleared when the fd changes.
+	FlagNotSock
 )
 
 // PublicSize is sizeof(struct bufferevent); HeaderSize is what is allocated.

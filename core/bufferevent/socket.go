@@ -243,7 +243,7 @@ func sockWriteCB(fd int32, what int16, arg unsafe.Pointer) {
 	if out.Len() > 0 {
 		var err unix.Errno
 		out.Unfreeze(true)
-		n, err = out.WriteFd(int(fd), atmost)
+		n, err = out.WriteFd(int(fd), atmost, h.Flags&FlagNotSock != 0)
 		out.Freeze(true)
 		if n < 0 && retriable(err) {
 			if out.Len() == 0 {
@@ -361,7 +361,7 @@ func (b *BEV) sockSetFd(fd int) {
 	// drain the output until the next read or write freezes them again.
 	b.in().Unfreeze(false)
 	b.out().Unfreeze(true)
-	h.Flags &^= FlagWritev
+	h.Flags &^= FlagWritev | FlagNotSock
 	b.sockAssign(h.EvBase, fd)
 	if fd >= 0 {
 		b.Enable(h.Enabled)

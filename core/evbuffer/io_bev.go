@@ -18,6 +18,16 @@ import (
 // asked for one. fds that are not sockets (ENOTSOCK) fall back to writev.
 // sendfile chains are written as WriteAtMost writes them.
 func (b *Buffer) WriteAtMostNoSignal(fd int, howmuch int64) (int, syscall.Errno) {
+	return b.writeNoSignal(fd, howmuch, true)
+}
+
+// WriteAtMostNotSock is WriteAtMostNoSignal for an fd known not to be a
+// socket: the writev without the sendmsg that would fail with ENOTSOCK.
+func (b *Buffer) WriteAtMostNotSock(fd int, howmuch int64) (int, syscall.Errno) {
+	return b.writeNoSignal(fd, howmuch, false)
+}
+
+func (b *Buffer) writeNoSignal(fd int, howmuch int64, trySend bool) (int, syscall.Errno) {
 	if b.frozenStart() {
 		return -1, 0
 	}
@@ -50,9 +60,12 @@ func (b *Buffer) WriteAtMostNoSignal(fd int, howmuch int64) (int, syscall.Errno)
 	if i == 0 {
 		return 0, 0
 	}
-	msg := unix.Msghdr{Iov: (*unix.Iovec)(unsafe.Pointer(&iov[0]))}
-	msg.SetIovlen(i)
-	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL)
+	r, e := uintptr(0), unix.ENOTSOCK
+	if trySend {
+		msg := unix.Msghdr{Iov: (*unix.Iovec)(unsafe.Pointer(&iov[0]))}
+		msg.SetIovlen(i)
+		r, _, e = unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(&msg)), unix.MSG_NOSIGNAL)
+	}
 	if e == unix.ENOTSOCK {
 		r, _, e = unix.Syscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), uintptr(i))
 	}
