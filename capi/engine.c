@@ -401,9 +401,9 @@ static char ge_loaded_path[PATH_MAX];
  * below the runtime's two at the top of the table (so descriptors the
  * program opens keep libevent's numbers), named goevent-engine-spare. A
  * program may close it or reuse its number (a daemon closing everything it
- * inherited), so it is trusted only while fstat finds the same inode; a
- * child that finds something else makes its own copy as before and leaves
- * the descriptor alone. A child that loads the spare closes it: the spare's
+ * inherited), so it is trusted only while its number holds the same inode
+ * with the same seals; a child that finds something else makes its own
+ * copy as before and leaves the descriptor alone. A child that loads the spare closes it: the spare's
  * inode is then its own engine's, which its own children cannot reuse. */
 
 #define GE_SPARE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
@@ -494,7 +494,6 @@ static void spare_close_loaded(void)
 /* Loads and attaches the engine file into tbl; 0, or -1 after one log line
  * for fn. fresh: load a new copy even if the dynamic linker has one (a
  * child whose inherited copy is dead). */
-
 static int engine_open(const char *fn, struct ge_engine_api *tbl, int fresh)
 {
 	char path[PATH_MAX + 64];

@@ -36,6 +36,15 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
 	event_base_loopbreak(bufferevent_get_base(bev));
 }
 
+/* Three writes through bev, each followed by 50 ms of the loop. */
+static void write_thrice(struct event_base *base, struct bufferevent *bev, const char *msg)
+{
+	for (int i = 0; i < 3; i++) {
+		bufferevent_write(bev, msg, strlen(msg));
+		spin(base, 50);
+	}
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_DFL);
@@ -59,10 +68,7 @@ int main(void)
 	make_pair(sv);
 	bufferevent_setfd(bev, sv[0]);
 	bufferevent_enable(bev, EV_WRITE);
-	for (int i = 0; i < 3; i++) {
-		bufferevent_write(bev, "to the socket", 13);
-		spin(base, 50);
-	}
+	write_thrice(base, bev, "to the socket");
 	n = read(sv[1], buf, sizeof buf);
 	int ok1 = n == 39;
 	printf("socket: %zd bytes arrived%s\n", n, ok1 ? "" : " (FAIL)");
@@ -90,10 +96,7 @@ int main(void)
 	bev = bufferevent_socket_new(base, p[1], BEV_OPT_CLOSE_ON_FREE);
 	bufferevent_setcb(bev, NULL, NULL, event_cb, NULL);
 	bufferevent_enable(bev, EV_WRITE);
-	for (int i = 0; i < 3; i++) {
-		bufferevent_write(bev, "to the pipe", 11);
-		spin(base, 50);
-	}
+	write_thrice(base, bev, "to the pipe");
 	n = read(p[0], buf, sizeof buf);
 	int ok3 = n == 33;
 	printf("pipe: %zd bytes arrived%s\n", n, ok3 ? "" : " (FAIL)");
